@@ -1,0 +1,147 @@
+"""``astorage.api``: the Alpha Storage API, as the current user.
+
+One :class:`requests.Session` per application keeps HTTP connections open
+across calls and requests.  The Bearer token is attached to each call, not
+to the session, since the session is shared by every user; for the same
+reason the session keeps no cookies.
+"""
+
+from __future__ import annotations
+
+import logging
+from http.cookiejar import DefaultCookiePolicy
+from typing import TYPE_CHECKING
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from .errors import LoginRequired
+from .errors import ProviderTimeout
+from .provider import DEFAULT_RETRY_AFTER
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .refresh import TokenKeeper
+    from .tokens import Token
+
+__all__ = ["ApiClient"]
+
+log = logging.getLogger(__name__)
+
+#: Methods that may be sent again after a refresh (:rfc:`9110#section-9.2.2`).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class ApiClient:
+    """Call the Alpha Storage API with the current user's token.
+
+    Paths are relative to ``ASTORAGE_API_BASE_URL``; an absolute URL is
+    accepted only below it, so the token is never sent to another host.
+    A token about to expire is refreshed first.  An idempotent call that
+    the API answers 401 gets one refresh and one retry; a second 401 is
+    returned to the caller.
+
+    :param keeper: Hands out the current login's token.
+    :param login_id: Returns the current login's id, or ``None``.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout: float,
+        keeper: TokenKeeper,
+        login_id: Callable[[], str | None],
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.timeout = timeout
+        self._keeper = keeper
+        self._login_id = login_id
+        self.session = requests.Session()
+        self.session.cookies.set_policy(_NoCookies())
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Send ``method`` to ``path`` as the current user.
+
+        Keyword arguments are passed to :meth:`requests.Session.request`;
+        ``timeout`` defaults to ``ASTORAGE_TIMEOUT``.
+
+        :raises LoginRequired: The current user has no usable token.
+        :raises ProviderUnavailable: The API could not be reached.
+        """
+        method = method.upper()
+        url = self._url(path)
+        login_id = self._login_id()
+        if login_id is None:
+            raise LoginRequired("Please sign in with Alpha Storage.")
+        token = self._keeper.usable_token(login_id)
+
+        response = self._send(method, url, token, kwargs)
+        if response.status_code == 401 and method in IDEMPOTENT_METHODS:
+            log.debug("The API refused a token we believed valid; refreshing.")
+            response.close()
+            token = self._keeper.refresh(login_id, token, forced=True)
+            response = self._send(method, url, token, kwargs)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        """Send a GET request; see :meth:`request`."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        """Send a POST request; see :meth:`request`."""
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        """Send a PUT request; see :meth:`request`."""
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        """Send a PATCH request; see :meth:`request`."""
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        """Send a DELETE request; see :meth:`request`."""
+        return self.request("DELETE", path, **kwargs)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    def _url(self, path: str) -> str:
+        url = urljoin(self.base_url, path.lstrip("/") if "://" not in path else path)
+        if not url.startswith(self.base_url):
+            raise ValueError(
+                f"{path!r} is not below 'ASTORAGE_API_BASE_URL' ({self.base_url!r});"
+                " the user's token is only sent there."
+            )
+        return url
+
+    def _send(
+        self, method: str, url: str, token: Token, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        options = dict(kwargs)
+        headers = dict(options.pop("headers", None) or {})
+        headers["Authorization"] = f"Bearer {token.access_token}"
+        options.setdefault("timeout", self.timeout)
+        try:
+            return self.session.request(method, url, headers=headers, **options)
+        except (requests.Timeout, requests.ConnectionError) as err:
+            log.warning("The Alpha Storage API did not answer: %s.", type(err).__name__)
+            raise ProviderTimeout(
+                "Alpha Storage did not answer in time. Please try again shortly.",
+                status_code=503,
+                retry_after=DEFAULT_RETRY_AFTER,
+            ) from err
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """Accept no cookie: the session is shared by all users of the app."""
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return False

@@ -1,0 +1,135 @@
+"""The logins a browser has started but not finished, kept in its session.
+
+Each press of "Login with Alpha Storage" makes a :class:`PendingLogin`: an
+unpredictable ``state``, the PKCE verifier, the redirect URI and where to go
+afterwards.  It lives in the signed session cookie, so it is tied to this
+browser; it is used once, expires after ten minutes, and at most
+:data:`MAX_PENDING` are kept (oldest first out), so that abandoned logins
+cannot grow the cookie past its 4 KB.
+
+After a login completes, a short digest of its state is remembered, so that
+opening the same callback URL again (reload, the back button) can be told
+apart from a forged one without ever sending the code twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import asdict
+from dataclasses import dataclass
+from typing import Any
+
+from flask import session
+
+from .errors import StateError
+
+__all__ = [
+    "MAX_PENDING",
+    "PENDING_LIFETIME",
+    "PendingLogin",
+    "completed_next",
+    "mark_completed",
+    "remember",
+    "take",
+]
+
+#: How many unfinished logins one browser may have at once.
+MAX_PENDING = 5
+#: Seconds a login may take between the redirect and the callback.
+PENDING_LIFETIME = 600
+#: How many finished logins are remembered to recognise a reloaded callback.
+MAX_COMPLETED = 5
+
+_PENDING_KEY = "_astorage_pending"
+_COMPLETED_KEY = "_astorage_completed"
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """One login between the redirect to the provider and the callback."""
+
+    state: str
+    redirect_uri: str
+    code_verifier: str | None
+    next_url: str | None
+    started_at: float
+
+
+def remember(pending: PendingLogin) -> None:
+    """Keep ``pending`` in the session, dropping expired and excess logins."""
+    logins = [
+        login
+        for login in _pending_logins()
+        if not _expired(login) and login.state != pending.state
+    ]
+    logins.append(pending)
+    session[_PENDING_KEY] = [asdict(login) for login in logins[-MAX_PENDING:]]
+
+
+def take(state: str) -> PendingLogin:
+    """Remove and return the pending login of ``state``.
+
+    :raises StateError: No login of this browser has that state, or it
+        expired.  Either way it cannot be used again.
+    """
+    logins = _pending_logins()
+    found = next(
+        (login for login in logins if hmac.compare_digest(login.state, state)),
+        None,
+    )
+    if found is None:
+        raise StateError(
+            "This sign-in link is not valid for this browser, or was already"
+            " used. Please sign in again."
+        )
+
+    session[_PENDING_KEY] = [asdict(login) for login in logins if login is not found]
+    if _expired(found):
+        raise StateError("This sign-in took too long. Please sign in again.")
+    return found
+
+
+def mark_completed(pending: PendingLogin) -> None:
+    """Remember that ``pending``'s login finished, for a reloaded callback."""
+    completed = [
+        entry
+        for entry in session.get(_COMPLETED_KEY, [])
+        if isinstance(entry, list) and len(entry) == 2
+    ]
+    completed.append([_digest(pending.state), pending.next_url])
+    session[_COMPLETED_KEY] = completed[-MAX_COMPLETED:]
+
+
+def completed_next(state: str) -> tuple[bool, str | None]:
+    """Tell whether ``state`` belongs to a finished login, and where it led."""
+    digest = _digest(state)
+    for entry in session.get(_COMPLETED_KEY, []):
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
+            return True, entry[1]
+    return False, None
+
+
+def _pending_logins() -> list[PendingLogin]:
+    stored = session.get(_PENDING_KEY, [])
+    if not isinstance(stored, list):
+        return []
+    return [login for login in map(_load, stored) if login is not None]
+
+
+def _load(stored: Any) -> PendingLogin | None:
+    try:
+        return PendingLogin(**stored)
+    except TypeError:
+        # A cookie from an older version of this extension.
+        return None
+
+
+def _expired(login: PendingLogin) -> bool:
+    return time.time() - login.started_at > PENDING_LIFETIME
+
+
+def _digest(state: str) -> str:
+    # Only a digest is kept: the state itself must not outlive its use.
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()[:32]
