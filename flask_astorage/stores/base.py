@@ -9,20 +9,36 @@ so a store for PostgreSQL or Redis needs these few methods and nothing else.
 from __future__ import annotations
 
 import threading
+import zlib
 from abc import ABC
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from ..errors import AStorageError
+
 if TYPE_CHECKING:
     from ..tokens import Token
 
 __all__ = ["RefreshLockTimeout", "TokenStore"]
 
+#: How many thread locks the logins of one store share.  Logins are spread
+#: over a fixed set, so the set does not grow with the number of logins.
+LOCK_STRIPES = 64
 
-class RefreshLockTimeout(Exception):
+
+class RefreshLockTimeout(AStorageError):
     """Another request held the refresh lock of a login for too long."""
+
+    status_code = 503
+    default_error = "refresh_in_progress"
+
+    def __init__(self, description: str | None = None) -> None:
+        super().__init__(
+            description
+            or "The sign-in is being renewed by another request; try again shortly."
+        )
 
 
 class TokenStore(ABC):
@@ -34,8 +50,7 @@ class TokenStore(ABC):
     """
 
     def __init__(self) -> None:
-        self._locks_guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        self._lock_stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     @abstractmethod
     def load(self, login_id: str) -> Token | None:
@@ -61,10 +76,10 @@ class TokenStore(ABC):
         :param timeout: Seconds to wait for the lock.
         :raises RefreshLockTimeout: The lock was not free in time.
         """
-        with self._locks_guard:
-            lock = self._locks.setdefault(login_id, threading.Lock())
-        if not lock.acquire(timeout=timeout):
-            raise RefreshLockTimeout(login_id)
+        stripe = zlib.crc32(login_id.encode("utf-8")) % LOCK_STRIPES
+        lock = self._lock_stripes[stripe]
+        if not lock.acquire(timeout=max(timeout, 0.0)):
+            raise RefreshLockTimeout()
         try:
             yield
         finally:
