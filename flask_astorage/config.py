@@ -11,6 +11,7 @@ import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
@@ -94,13 +95,13 @@ def load_settings(config: dict[str, Any]) -> Settings:
         api_base_url=_url(config, "ASTORAGE_API_BASE_URL", base_url).rstrip("/"),
         redirect_uri=_redirect_uri(config),
         url_prefix=_url_prefix(config),
-        login_redirect=_text(config, "ASTORAGE_LOGIN_REDIRECT"),
+        login_redirect=_login_redirect(config),
         refresh_leeway=_seconds(config, "ASTORAGE_REFRESH_LEEWAY", minimum=0),
         refresh_grace=_seconds(config, "ASTORAGE_REFRESH_GRACE", minimum=0),
         use_pkce=_flag(config, "ASTORAGE_USE_PKCE"),
         timeout=_seconds(config, "ASTORAGE_TIMEOUT", minimum=0.001),
         token_store=config["ASTORAGE_TOKEN_STORE"],
-        public_key=config["ASTORAGE_PUBLIC_KEY"] or None,
+        public_key=_public_key(config),
     )
 
 
@@ -146,11 +147,24 @@ def _url(config: dict[str, Any], key: str, derived: str | None = None) -> str:
     value = config[key]
     if value is None and derived is not None:
         return derived
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+    if (
+        not isinstance(value, str)
+        or not value.startswith(("https://", "http://"))
+        or not _has_host(value)
+    ):
         raise ConfigurationError(
             f"{key!r} must be an absolute http(s) URL; got {value!r}."
         )
     return value
+
+
+def _has_host(url: str) -> bool:
+    # A value such as "https://" passes the scheme check but has no host, and
+    # would only fail at the first login, as "https:/oauth/token".
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:
+        return False
 
 
 def _redirect_uri(config: dict[str, Any]) -> str | None:
@@ -167,7 +181,7 @@ def _redirect_uri(config: dict[str, Any]) -> str | None:
 
 def _url_prefix(config: dict[str, Any]) -> str:
     value = _text(config, "ASTORAGE_URL_PREFIX")
-    if not value.startswith("/"):
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
         raise ConfigurationError(
             f"'ASTORAGE_URL_PREFIX' must start with '/'; got {value!r}."
         )
@@ -202,3 +216,26 @@ def _flag(config: dict[str, Any], key: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ConfigurationError(f"{key!r} must be true or false; got {value!r}.")
+
+
+def _login_redirect(config: dict[str, Any]) -> str:
+    value = _text(config, "ASTORAGE_LOGIN_REDIRECT")
+    is_path = value.startswith("/") and not value.startswith("//")
+    if "\\" in value or not (is_path or _has_host(value)):
+        raise ConfigurationError(
+            "'ASTORAGE_LOGIN_REDIRECT' must be a path on this site such as '/',"
+            f" or an absolute http(s) URL; got {value!r}."
+        )
+    return value
+
+
+def _public_key(config: dict[str, Any]) -> str | None:
+    value = config["ASTORAGE_PUBLIC_KEY"]
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or "-----BEGIN" not in value:
+        raise ConfigurationError(
+            "'ASTORAGE_PUBLIC_KEY' must be the provider's public key as PEM text"
+            " ('-----BEGIN PUBLIC KEY-----...'), or None."
+        )
+    return value

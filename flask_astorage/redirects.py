@@ -11,6 +11,7 @@ refused outright rather than cleaned.
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
@@ -60,4 +61,6 @@ def _path_of_own_url(value: str, own_origin: str) -> str | None:
 
 
 def _is_unsafe_character(char: str) -> bool:
-    return char < " " or char == "\x7f" or char == "\\"
+    # Category Cc is C0, DEL and the C1 controls (such as U+0085, a line
+    # break to some parsers); none belongs in a path.
+    return char == "\\" or unicodedata.category(char) == "Cc"

@@ -156,9 +156,15 @@ class Token:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Token:
         """Rebuild a token from :meth:`to_dict`'s output."""
+        access_token = values["access_token"]
+        refresh_token = values.get("refresh_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise ValueError("A stored token has no access token.")
+        if refresh_token is not None and not isinstance(refresh_token, str):
+            raise ValueError("A stored token has a malformed refresh token.")
         return cls(
-            access_token=str(values["access_token"]),
-            refresh_token=values.get("refresh_token"),
+            access_token=access_token,
+            refresh_token=refresh_token,
             token_type="Bearer",
             scope=str(values.get("scope") or ""),
             expires_at=_numeric_time(values.get("expires_at")),
