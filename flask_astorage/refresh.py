@@ -25,14 +25,13 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from flask import current_app
-
 from . import signals
 from .errors import LoginRequired
 from .errors import ProviderError
 from .errors import ProviderUnavailable
 from .errors import TokenRejected
 from .provider import DEFAULT_RETRY_AFTER
+from .state import current_app_object
 from .stores.base import RefreshLockTimeout
 
 if TYPE_CHECKING:
@@ -122,9 +121,7 @@ class TokenKeeper:
         self.store.delete(login_id)
         user_id = token.user_id if token is not None else None
         log.info("Login of user %s ended (%s).", user_id, reason)
-        signals.logged_out.send(
-            current_app._get_current_object(), user_id=user_id, reason=reason
-        )
+        signals.logged_out.send(current_app_object(), user_id=user_id, reason=reason)
 
     def _refresh_locked(self, login_id: str, stale: Token, *, forced: bool) -> Token:
         current = self.load(login_id)
@@ -147,7 +144,7 @@ class TokenKeeper:
         self._rotations.remember(login_id, current, fresh)
         log.info("Refreshed the token of user %s.", fresh.user_id)
         signals.token_refreshed.send(
-            current_app._get_current_object(), user_id=fresh.user_id, token=fresh
+            current_app_object(), user_id=fresh.user_id, token=fresh
         )
         return fresh
 

@@ -8,12 +8,12 @@ get ``{"error": ..., "error_description": ...}``.  Provider text, such as an
 
 from __future__ import annotations
 
-from flask import Response
 from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from werkzeug.wrappers import Response
 
 from .errors import AStorageError
 from .errors import CallbackError
@@ -48,6 +48,7 @@ def wants_json() -> bool:
 def error_response(error: AStorageError) -> Response:
     """Render ``error`` as a page or as JSON, with its status code."""
     status = error.status_code
+    response: Response
     if wants_json():
         response = jsonify(error=error.error, error_description=error.description)
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask import Flask
 from flask import current_app
 from flask import session
 
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
     from .provider import TokenEndpoint
     from .refresh import TokenKeeper
 
-__all__ = ["LOGIN_ID_KEY", "ExtensionState", "current_login_id", "extension_state"]
+__all__ = [
+    "LOGIN_ID_KEY",
+    "ExtensionState",
+    "current_app_object",
+    "current_login_id",
+    "extension_state",
+]
 
 #: The session key holding the opaque id of the current login.
 LOGIN_ID_KEY = "_astorage_login"
@@ -59,3 +66,8 @@ def current_login_id() -> str | None:
     """Return the current browser's login id, or ``None`` if it has none."""
     login_id = session.get(LOGIN_ID_KEY)
     return login_id if isinstance(login_id, str) and login_id else None
+
+
+def current_app_object() -> Flask:
+    """Return the real application behind ``current_app``, to send signals."""
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]

@@ -15,13 +15,13 @@ import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint
-from flask import Response
 from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
+from werkzeug.wrappers import Response
 
 from . import login_state
 from . import signals
@@ -33,6 +33,7 @@ from .errors import StateError
 from .errors import TokenRejected
 from .redirects import safe_next_url
 from .state import LOGIN_ID_KEY
+from .state import current_app_object
 from .state import current_login_id
 from .state import extension_state
 
@@ -97,7 +98,7 @@ def callback() -> Response:
     try:
         return _finish_login()
     except AStorageError as err:
-        signals.login_failed.send(current_app._get_current_object(), error=err)
+        signals.login_failed.send(current_app_object(), error=err)
         raise
 
 
@@ -125,7 +126,7 @@ def _finish_login() -> Response:
     if error == "access_denied":
         flash("Sign-in was cancelled.", "info")
         signals.login_failed.send(
-            current_app._get_current_object(),
+            current_app_object(),
             error=AuthorizationDenied("Sign-in was cancelled."),
         )
         return redirect(extension_state().settings.login_redirect)
@@ -170,9 +171,7 @@ def _start_session(token: Token) -> None:
     keeper.store.save(login_id, token)
     session[LOGIN_ID_KEY] = login_id
     log.info("User %s logged in.", token.user_id)
-    signals.logged_in.send(
-        current_app._get_current_object(), user_id=token.user_id, token=token
-    )
+    signals.logged_in.send(current_app_object(), user_id=token.user_id, token=token)
 
 
 def _repeated_callback(state_value: str, refusal: StateError) -> Response:
