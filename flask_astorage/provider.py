@@ -33,6 +33,7 @@ from .errors import ProviderTimeout
 from .errors import ProviderUnavailable
 from .errors import TokenRejected
 from .tokens import Token
+from .tokens import positive_seconds
 
 if TYPE_CHECKING:
     from authlib.integrations.flask_client import FlaskOAuth2App
@@ -154,7 +155,8 @@ def _checked_answer(response: requests.Response) -> _CheckedAnswer:
             error="invalid_token_response",
         )
 
-    payload["expires_in"] = _positive_seconds(payload.get("expires_in"))
+    lifetime = positive_seconds(payload.get("expires_in"))
+    payload["expires_in"] = None if lifetime is None else math.ceil(lifetime)
     if payload["expires_in"] is None:
         # Authlib would compute expires_at from a bad value, or fail on it;
         # Token works the expiry out from the JWT instead.
@@ -201,18 +203,6 @@ def _json_object(response: requests.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return payload if isinstance(payload, dict) else None
-
-
-def _positive_seconds(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(seconds) or seconds <= 0:
-        return None
-    return math.ceil(seconds)
 
 
 def _retry_after(response: requests.Response) -> int:

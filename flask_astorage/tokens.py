@@ -23,7 +23,7 @@ from joserfc.jwk import RSAKey
 
 from .errors import ProviderUnavailable
 
-__all__ = ["Token", "read_claims"]
+__all__ = ["Token", "positive_seconds", "read_claims"]
 
 #: Clock leeway, in seconds, when verifying the ``iat``, ``nbf`` and ``exp``
 #: claims.  The provider writes them as floats with fractional seconds, so a
@@ -93,10 +93,14 @@ class Token:
             refresh_token=refresh_token,
             scope=scope if previous is None else previous.scope,
         )
-        expires_at = _expires_at(payload.get("expires_in"), now)
-        if expires_at is None:
-            expires_at = _numeric_time(token.claims.get("exp"))
-        return token.replace(expires_at=expires_at)
+        lifetime = positive_seconds(payload.get("expires_in"))
+        if lifetime is None:
+            # An unknown lifetime is not "forever": the JWT's own expiry
+            # stands in, and without one the API's 401 triggers a refresh.
+            return token.replace(expires_at=_numeric_time(token.claims.get("exp")))
+        return token.replace(
+            expires_at=(time.time() if now is None else now) + lifetime
+        )
 
     def replace(self, **changes: Any) -> Token:
         """Return a copy of this token with some fields changed."""
@@ -198,23 +202,17 @@ def read_claims(access_token: str, public_key_pem: str | None = None) -> dict[st
     return dict(decoded.claims)
 
 
-def _expires_at(expires_in: Any, now: float | None) -> float | None:
-    """Turn ``expires_in`` (an int or a numeric string) into an absolute time.
+def positive_seconds(value: Any) -> float | None:
+    """Read a duration such as ``expires_in``: an int or a numeric string.
 
-    Missing, zero, negative or unreadable values mean "unknown".
+    Missing, zero, negative or unreadable values give ``None``: unknown.
     """
-    if isinstance(expires_in, bool):
-        return None
-    try:
-        seconds = float(expires_in)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(seconds) or seconds <= 0:
-        return None
-    return (time.time() if now is None else now) + seconds
+    seconds = _numeric_time(value)
+    return seconds if seconds is not None and seconds > 0 else None
 
 
 def _numeric_time(value: Any) -> float | None:
+    """Read a finite number from an int, a float or a numeric string."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
