@@ -111,7 +111,14 @@ class ApiClient:
         self.session.close()
 
     def _url(self, path: str) -> str:
-        url = urljoin(self.base_url, path.lstrip("/") if "://" not in path else path)
+        relative = path
+        if "://" in path and path.startswith(self.base_url):
+            # Resolve "../" in an absolute URL too: urllib3 would, after the
+            # check, and send the token outside the base path.
+            relative = path[len(self.base_url) :]
+        if "://" not in relative:
+            relative = relative.lstrip("/")
+        url = urljoin(self.base_url, relative)
         if not url.startswith(self.base_url):
             raise ValueError(
                 f"{path!r} is not below 'ASTORAGE_API_BASE_URL' ({self.base_url!r});"

@@ -90,7 +90,12 @@ class AStorage:
                 " Create one AStorage per app, and call 'init_app' once."
             )
         settings = load_settings(app.config)
-        store = self._store or _make_store(settings.token_store, app)
+        # "is None", not "or": an empty store may be falsy (it has __len__).
+        store = (
+            self._store
+            if self._store is not None
+            else _make_store(settings.token_store, app)
+        )
         remote_app = _make_remote_app(settings)
         endpoint = TokenEndpoint(settings, remote_app)
         keeper = TokenKeeper(settings, store, endpoint)

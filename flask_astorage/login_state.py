@@ -4,8 +4,9 @@ Each press of "Login with Alpha Storage" makes a :class:`PendingLogin`: an
 unpredictable ``state``, the PKCE verifier, the redirect URI and where to go
 afterwards.  It lives in the signed session cookie, so it is tied to this
 browser; it is used once, expires after ten minutes, and at most
-:data:`MAX_PENDING` are kept (oldest first out), so that abandoned logins
-cannot grow the cookie past its 4 KB.
+:data:`MAX_PENDING` are kept (oldest first out), within
+:data:`MAX_PENDING_BYTES`, so that abandoned logins cannot grow the cookie
+past its 4 KB.
 
 After a login completes, a short digest of its state is remembered, so that
 opening the same callback URL again (reload, the back button) can be told
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -41,6 +43,12 @@ MAX_PENDING = 5
 PENDING_LIFETIME = 600
 #: How many finished logins are remembered to recognise a reloaded callback.
 MAX_COMPLETED = 5
+#: The most bytes, as JSON, the pending and the finished logins may each
+#: take in the session; the oldest go first.  Each may carry a ``next`` URL
+#: of up to 512 characters, so the count alone would not keep the cookie,
+#: which may also hold the token, under a browser's 4 KB.
+MAX_PENDING_BYTES = 1280
+MAX_COMPLETED_BYTES = 640
 
 _PENDING_KEY = "_astorage_pending"
 _COMPLETED_KEY = "_astorage_completed"
@@ -65,7 +73,8 @@ def remember(pending: PendingLogin) -> None:
         if not _expired(login) and login.state != pending.state
     ]
     logins.append(pending)
-    session[_PENDING_KEY] = [asdict(login) for login in logins[-MAX_PENDING:]]
+    stored = [asdict(login) for login in logins[-MAX_PENDING:]]
+    session[_PENDING_KEY] = _newest_within(stored, MAX_PENDING_BYTES)
 
 
 def take(state: str) -> PendingLogin:
@@ -75,8 +84,14 @@ def take(state: str) -> PendingLogin:
         expired.  Either way it cannot be used again.
     """
     logins = _pending_logins()
+    # Bytes, since compare_digest refuses str with non-ASCII characters.
+    wanted = state.encode("utf-8")
     found = next(
-        (login for login in logins if hmac.compare_digest(login.state, state)),
+        (
+            login
+            for login in logins
+            if hmac.compare_digest(login.state.encode("utf-8"), wanted)
+        ),
         None,
     )
     if found is None:
@@ -99,7 +114,9 @@ def mark_completed(pending: PendingLogin) -> None:
         if isinstance(entry, list) and len(entry) == 2
     ]
     completed.append([_digest(pending.state), pending.next_url])
-    session[_COMPLETED_KEY] = completed[-MAX_COMPLETED:]
+    session[_COMPLETED_KEY] = _newest_within(
+        completed[-MAX_COMPLETED:], MAX_COMPLETED_BYTES
+    )
 
 
 def completed_next(state: str) -> tuple[bool, str | None]:
@@ -124,6 +141,13 @@ def _load(stored: Any) -> PendingLogin | None:
     except TypeError:
         # A cookie from an older version of this extension.
         return None
+
+
+def _newest_within(entries: list[Any], budget: int) -> list[Any]:
+    """Drop the oldest ``entries`` until they fit ``budget``; keep the newest."""
+    while len(entries) > 1 and len(json.dumps(entries)) > budget:
+        entries = entries[1:]
+    return entries
 
 
 def _expired(login: PendingLogin) -> bool:

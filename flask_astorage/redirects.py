@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 __all__ = ["MAX_NEXT_LENGTH", "safe_next_url"]
 
 #: A longer ``next`` is ignored: it would not fit in the session cookie.
-MAX_NEXT_LENGTH = 1024
+MAX_NEXT_LENGTH = 512
 
 
 def safe_next_url(value: object, *, own_origin: str) -> str | None:
@@ -48,8 +48,12 @@ def safe_next_url(value: object, *, own_origin: str) -> str | None:
 
 
 def _path_of_own_url(value: str, own_origin: str) -> str | None:
-    parts = urlsplit(value)
-    origin = urlsplit(own_origin)
+    try:
+        parts = urlsplit(value)
+        origin = urlsplit(own_origin)
+    except ValueError:
+        # An unbalanced bracket in the host, such as "http://[evil".
+        return None
     if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
         return None
     path = parts.path or "/"

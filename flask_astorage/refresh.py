@@ -25,6 +25,9 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from flask import g
+from flask import has_app_context
+
 from . import signals
 from .errors import LoginRequired
 from .errors import ProviderError
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 _LOCK_MARGIN = 5
 #: How many rotations to follow from an old token to the newest.
 _MAX_ROTATION_CHAIN = 8
+#: The ``flask.g`` key of the logins whose refresh failed in this request.
+_FAILED_REFRESHES_KEY = "_astorage_failed_refreshes"
 
 
 class TokenKeeper:
@@ -92,6 +97,11 @@ class TokenKeeper:
         if token is None:
             raise LoginRequired("Please sign in with Alpha Storage.")
         if not token.expires_within(self.settings.refresh_leeway):
+            return token
+        if login_id in _failed_refreshes() and _still_valid(token):
+            # One try per request: a second one (the view's API call after
+            # ``login_required``) would make a stalled provider hold the
+            # worker for twice ``ASTORAGE_TIMEOUT``.
             return token
         return self.refresh(login_id, token)
 
@@ -138,7 +148,7 @@ class TokenKeeper:
         except TokenRejected:
             return self._after_rejection(login_id, current)
         except ProviderError as err:
-            return self._after_provider_error(current, err, forced=forced)
+            return self._after_provider_error(login_id, current, err, forced=forced)
 
         self.store.save(login_id, fresh)
         self._rotations.remember(login_id, current, fresh)
@@ -161,13 +171,13 @@ class TokenKeeper:
         )
 
     def _after_provider_error(
-        self, current: Token, err: ProviderError, *, forced: bool
+        self, login_id: str, current: Token, err: ProviderError, *, forced: bool
     ) -> Token:
-        still_valid = current.expires_at is None or current.expires_at > time.time()
-        if still_valid and not forced:
+        if _still_valid(current) and not forced:
             log.warning(
                 "Refresh failed (%s); the current token is still valid.", err.error
             )
+            _failed_refreshes().add(login_id)
             return current
         raise ProviderUnavailable(
             "Alpha Storage is not available right now, so your sign-in could not"
@@ -176,6 +186,17 @@ class TokenKeeper:
             status_code=503,
             retry_after=err.retry_after or DEFAULT_RETRY_AFTER,
         ) from err
+
+
+def _still_valid(token: Token) -> bool:
+    return token.expires_at is None or token.expires_at > time.time()
+
+
+def _failed_refreshes() -> set[str]:
+    """The logins whose refresh failed during the current request."""
+    if not has_app_context():
+        return set()
+    return g.setdefault(_FAILED_REFRESHES_KEY, set())  # type: ignore[no-any-return]
 
 
 class _RotationMemory:

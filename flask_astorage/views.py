@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from flask import Blueprint
 from flask import current_app
@@ -196,6 +197,9 @@ def _callback_params() -> dict[str, str]:
     limit and must be printable text: a repeated, huge, non-UTF-8 or
     control-character value is an attack or a broken link, never a login.
     """
+    if not _is_utf8_query():
+        raise CallbackError("The sign-in answer is malformed. Please sign in again.")
+
     params: dict[str, str] = {}
     for name, limit in CALLBACK_LIMITS.items():
         values = request.args.getlist(name)
@@ -210,8 +214,23 @@ def _callback_params() -> dict[str, str]:
     return params
 
 
+def _is_utf8_query() -> bool:
+    """Tell whether the raw query string, escapes decoded, is valid UTF-8.
+
+    Werkzeug does not refuse bad UTF-8: version 3 keeps the bytes escaped
+    (``%FF``), so an altered code would reach the provider.
+    """
+    try:
+        query = request.query_string.decode("utf-8")
+        parse_qsl(query, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _printable(value: str) -> bool:
-    # Werkzeug decodes bad UTF-8 as U+FFFD, the replacement character.
+    # Older Werkzeug versions decode bad UTF-8 as U+FFFD, the replacement
+    # character.
     return value.isprintable() and "\ufffd" not in value
 
 
