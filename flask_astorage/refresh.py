@@ -31,6 +31,7 @@ from flask import has_app_context
 from . import signals
 from .errors import LoginRequired
 from .errors import ProviderError
+from .errors import ProviderTimeout
 from .errors import ProviderUnavailable
 from .errors import TokenRejected
 from .provider import DEFAULT_RETRY_AFTER
@@ -173,7 +174,11 @@ class TokenKeeper:
     def _after_provider_error(
         self, login_id: str, current: Token, err: ProviderError, *, forced: bool
     ) -> Token:
-        if _still_valid(current) and not forced:
+        # After a timeout the provider may have rotated the tokens without
+        # our hearing of it, revoking this access token too; so only an
+        # answered failure lets the current token serve on.
+        answered = not isinstance(err, ProviderTimeout)
+        if answered and _still_valid(current) and not forced:
             log.warning(
                 "Refresh failed (%s); the current token is still valid.", err.error
             )
