@@ -1,16 +1,22 @@
-"""Fixtures: a sandbox provider on a real loopback port, and apps using it."""
+"""Fixtures: a sandbox provider on a real loopback port, and apps using it.
+
+A test module or test changes the app's configuration by overriding
+``app_config``, for instance with the ``token_store_name`` fixture to run
+against every token store.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from typing import Any
 
 import pytest
 
 from flask_astorage.sandbox import start_sandbox
 
 from .support import TEST_CLIENT_REDIRECT_URI
-from .support import make_app
+from .support import make_test_app
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,9 +42,19 @@ def token_store_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def app_and_extension(sandbox: SandboxServer, tmp_path: Path) -> tuple[Flask, AStorage]:
-    """An app on the default (SQLite) store, logging in against the sandbox."""
-    return make_app(sandbox, str(tmp_path))
+def app_config() -> dict[str, Any]:
+    """Extra ``app.config`` values for the app under test; override to change."""
+    return {}
+
+
+@pytest.fixture
+def app_and_extension(
+    sandbox: SandboxServer, tmp_path: Path, app_config: dict[str, Any]
+) -> Iterator[tuple[Flask, AStorage]]:
+    """An app logging in against the sandbox, with inspection routes."""
+    app, astorage = make_test_app(sandbox, str(tmp_path), **app_config)
+    yield app, astorage
+    app.extensions["astorage"].api.close()
 
 
 @pytest.fixture
