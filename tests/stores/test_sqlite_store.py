@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import sqlite3
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,3 +72,48 @@ def test_lease_must_last_a_positive_time(
     expected = "'lock_lease_seconds' must be a positive number of seconds, not"
     with pytest.raises(ValueError, match=f"{expected} {lock_lease_seconds!r}"):
         SQLiteTokenStore(sqlite_path, lock_lease_seconds=lock_lease_seconds)
+
+
+def test_calls_reuse_pooled_connections(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteTokenStore(sqlite_path)
+    store.save("login-1", TOKEN)
+    opened: list[object] = []
+    real_connect = sqlite3.connect
+
+    def counting_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = real_connect(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", counting_connect)
+    for _ in range(5):
+        assert store.load("login-1") == TOKEN
+
+    assert len(opened) <= 1
+    store.close()
+
+
+def test_a_forked_process_does_not_reuse_the_parents_connections(
+    sqlite_path: Path,
+) -> None:
+    store = SQLiteTokenStore(sqlite_path)
+    store.save("login-1", TOKEN)
+    parent_connections = list(store._pool)
+    assert parent_connections
+
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a threaded process may deadlock;
+        # the child here only touches this store.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        # The child checks out a connection of its own, then reports.
+        with store._connect() as connection:
+            reused = any(connection is parent for parent in parent_connections)
+        os._exit(1 if reused or store.load("login-1") != TOKEN else 0)
+
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()
