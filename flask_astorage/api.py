@@ -18,6 +18,7 @@ import requests
 
 from .errors import LoginRequired
 from .errors import ProviderTimeout
+from .errors import ProviderUnavailable
 from .provider import DEFAULT_RETRY_AFTER
 
 if TYPE_CHECKING:
@@ -33,6 +34,13 @@ log = logging.getLogger(__name__)
 #: Methods that may be sent again after a refresh (:rfc:`9110#section-9.2.2`).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
+#: Failures of the API's answer itself: a redirect loop, a broken body.
+_BAD_ANSWERS = (
+    requests.TooManyRedirects,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
 
 class ApiClient:
     """Call the Alpha Storage API with the current user's token.
@@ -40,8 +48,9 @@ class ApiClient:
     Paths are relative to ``ASTORAGE_API_BASE_URL``; an absolute URL is
     accepted only below it, so the token is never sent to another host.
     A token about to expire is refreshed first.  An idempotent call that
-    the API answers 401 gets one refresh and one retry; a second 401 is
-    returned to the caller.
+    the API answers 401 gets one refresh and one retry, unless its body is
+    a stream (a file, a generator) that the first try used up; a second
+    401 is returned to the caller.
 
     :param keeper: Hands out the current login's token.
     :param login_id: Returns the current login's id, or ``None``.
@@ -79,7 +88,7 @@ class ApiClient:
         token = self._keeper.usable_token(login_id)
 
         response = self._send(method, url, token, kwargs)
-        if response.status_code == 401 and method in IDEMPOTENT_METHODS:
+        if response.status_code == 401 and _can_send_again(method, kwargs):
             log.debug("The API refused a token we believed valid; refreshing.")
             response.close()
             token = self._keeper.refresh(login_id, token, forced=True)
@@ -142,6 +151,36 @@ class ApiClient:
                 status_code=503,
                 retry_after=DEFAULT_RETRY_AFTER,
             ) from err
+        except _BAD_ANSWERS as err:
+            # The API is in trouble, which the caller handles like any other
+            # provider error; a bad header or URL of the caller's stays raw.
+            log.warning("The Alpha Storage API call failed: %s.", type(err).__name__)
+            raise ProviderUnavailable(
+                "Alpha Storage gave an answer we could not read. Please try again.",
+                error="invalid_api_response",
+            ) from err
+
+
+def _can_send_again(method: str, kwargs: dict[str, Any]) -> bool:
+    """Tell whether a call refused with 401 may be sent again after a refresh.
+
+    Only an idempotent method may (:rfc:`9110#section-9.2.2`), and only
+    with a body that can be read twice: a file or a generator was used up
+    by the first try, and a second try would upload nothing.
+    """
+    if method not in IDEMPOTENT_METHODS:
+        return False
+    return _readable_twice(kwargs.get("data")) and _readable_twice(kwargs.get("files"))
+
+
+def _readable_twice(body: Any) -> bool:
+    if body is None or isinstance(body, (str, bytes, bytearray, int, float)):
+        return True
+    if isinstance(body, dict):
+        return all(_readable_twice(value) for value in body.values())
+    if isinstance(body, (list, tuple)):
+        return all(_readable_twice(value) for value in body)
+    return False
 
 
 class _NoCookies(DefaultCookiePolicy):

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
 from .errors import ConfigurationError
 
 __all__ = ["DEFAULTS", "Settings", "load_settings"]
@@ -238,4 +241,14 @@ def _public_key(config: dict[str, Any]) -> str | None:
             "'ASTORAGE_PUBLIC_KEY' must be the provider's public key as PEM text"
             " ('-----BEGIN PUBLIC KEY-----...'), or None."
         )
+
+    # Loaded once here, so that a bad key fails at init_app and not at
+    # every read of ``astorage.user_id``.
+    try:
+        RSAKey.import_key(value)
+    except (ValueError, JoseError) as err:
+        raise ConfigurationError(
+            "'ASTORAGE_PUBLIC_KEY' does not load as an RSA public key. Copy the"
+            " provider's PEM key again, with its BEGIN and END lines."
+        ) from err
     return value

@@ -21,6 +21,7 @@ import json
 import time
 from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from flask import session
@@ -58,9 +59,11 @@ _COMPLETED_KEY = "_astorage_completed"
 class PendingLogin:
     """One login between the redirect to the provider and the callback."""
 
-    state: str
+    # Left out of the repr, which error reporters record with the locals
+    # of a failed callback.
+    state: str = field(repr=False)
     redirect_uri: str
-    code_verifier: str | None
+    code_verifier: str | None = field(repr=False)
     next_url: str | None
     started_at: float
 
@@ -108,11 +111,7 @@ def take(state: str) -> PendingLogin:
 
 def mark_completed(pending: PendingLogin) -> None:
     """Remember that ``pending``'s login finished, for a reloaded callback."""
-    completed = [
-        entry
-        for entry in session.get(_COMPLETED_KEY, [])
-        if isinstance(entry, list) and len(entry) == 2
-    ]
+    completed = _completed_logins()
     completed.append([_digest(pending.state), pending.next_url])
     session[_COMPLETED_KEY] = _newest_within(
         completed[-MAX_COMPLETED:], MAX_COMPLETED_BYTES
@@ -122,9 +121,9 @@ def mark_completed(pending: PendingLogin) -> None:
 def completed_next(state: str) -> tuple[bool, str | None]:
     """Tell whether ``state`` belongs to a finished login, and where it led."""
     digest = _digest(state)
-    for entry in session.get(_COMPLETED_KEY, []):
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
-            return True, entry[1]
+    for entry in _completed_logins():
+        if entry[0] == digest:
+            return True, entry[1] if isinstance(entry[1], str) else None
     return False, None
 
 
@@ -137,10 +136,30 @@ def _pending_logins() -> list[PendingLogin]:
 
 def _load(stored: Any) -> PendingLogin | None:
     try:
-        return PendingLogin(**stored)
+        login = PendingLogin(**stored)
     except TypeError:
         # A cookie from an older version of this extension.
         return None
+    # The fields' types too: a value of another type would fail later, at
+    # every login of this browser, or reach the provider.
+    if (
+        isinstance(login.state, str)
+        and isinstance(login.redirect_uri, str)
+        and isinstance(login.code_verifier, (str, type(None)))
+        and isinstance(login.next_url, (str, type(None)))
+        and isinstance(login.started_at, (int, float))
+        and not isinstance(login.started_at, bool)
+    ):
+        return login
+    return None
+
+
+def _completed_logins() -> list[list[Any]]:
+    """The finished logins of this session, as ``[digest, next_url]`` pairs."""
+    stored = session.get(_COMPLETED_KEY, [])
+    if not isinstance(stored, list):
+        return []
+    return [entry for entry in stored if isinstance(entry, list) and len(entry) == 2]
 
 
 def _newest_within(entries: list[Any], budget: int) -> list[Any]:

@@ -155,6 +155,12 @@ def _checked_answer(response: requests.Response) -> _CheckedAnswer:
             error="invalid_token_response",
         )
 
+    # Authlib refuses an answer with any "error" member, even an empty one,
+    # and fails on an "expires_at" that int() cannot read.  Passport sends
+    # neither with a token, and refusing a successful refresh would drop the
+    # refresh token it has just rotated; our expiry comes from "expires_in".
+    payload.pop("error", None)
+    payload.pop("expires_at", None)
     lifetime = positive_seconds(payload.get("expires_in"))
     payload["expires_in"] = None if lifetime is None else math.ceil(lifetime)
     if payload["expires_in"] is None:

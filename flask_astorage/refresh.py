@@ -23,6 +23,9 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from flask import g
@@ -127,7 +130,39 @@ class TokenKeeper:
             ) from err
 
     def forget(self, login_id: str, *, reason: str) -> None:
-        """Delete the token of ``login_id`` and announce the logout."""
+        """Delete the token of ``login_id`` and announce the logout.
+
+        A refresh of this login still waiting for the provider is let
+        finish first: it would store its new token after the delete, and
+        bring back a login that was just ended.
+        """
+        with self._refreshes_settled(login_id):
+            self._forget(login_id, reason=reason)
+
+    def discard(self, login_id: str) -> None:
+        """Delete the token of ``login_id`` quietly, as a new login replaces it.
+
+        Like :meth:`forget`, it waits for a refresh of the login in flight.
+        """
+        with self._refreshes_settled(login_id):
+            self.store.delete(login_id)
+
+    @contextmanager
+    def _refreshes_settled(self, login_id: str) -> Iterator[None]:
+        with ExitStack() as held:
+            try:
+                held.enter_context(
+                    self.store.refresh_lock(
+                        login_id, timeout=self.settings.timeout + _LOCK_MARGIN
+                    )
+                )
+            except RefreshLockTimeout:
+                # A holder that outlives the provider timeout has hung; ending
+                # the login matters more than waiting for it.
+                log.warning("A refresh held its lock too long; deleting anyway.")
+            yield
+
+    def _forget(self, login_id: str, *, reason: str) -> None:
         token = self.store.load(login_id)
         self.store.delete(login_id)
         user_id = token.user_id if token is not None else None
@@ -166,7 +201,8 @@ class TokenKeeper:
         if latest is not None and latest.refresh_token != sent.refresh_token:
             log.info("Refresh refused, but a newer token was stored; using it.")
             return latest
-        self.forget(login_id, reason="token_rejected")
+        # The refresh lock is held here already.
+        self._forget(login_id, reason="token_rejected")
         raise TokenRejected(
             "Your Alpha Storage sign-in has expired. Please sign in again."
         )

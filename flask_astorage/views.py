@@ -166,7 +166,7 @@ def _start_session(token: Token) -> None:
     keeper = extension_state().keeper
     previous = current_login_id()
     if previous is not None:
-        keeper.store.delete(previous)
+        keeper.discard(previous)
 
     login_id = secrets.token_urlsafe(32)
     keeper.store.save(login_id, token)

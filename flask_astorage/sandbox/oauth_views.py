@@ -96,6 +96,12 @@ class OAuthViews:
             grant = self._server.get_consent_grant()
         except OAuth2Error as error:
             return self._refuse_authorization(error)
+        except ValueError:
+            # Authlib writes an unsupported response_type or an unknown
+            # redirect_uri into its error description, then refuses that
+            # description if the value holds a quote, a backslash or
+            # non-ASCII text.  Neither value can be trusted to redirect to.
+            return self._refuse_authorization(PassportError("invalid_request"))
 
         if request.method == "GET":
             return self._consent_page(
