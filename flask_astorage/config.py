@@ -124,7 +124,14 @@ def _required_text(config: dict[str, Any], key: str) -> str:
             f"{key!r} is not set. Register your application with Alpha Storage"
             f" and put the value it gives you in app.config[{key!r}]."
         )
-    value = _text(config, key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # Passport's older client ids are numbers, and Flask's
+        # from_prefixed_env() reads "3" from the environment as the integer 3.
+        value = str(value)
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"{key!r} must be a string, not {type(value).__name__}."
+        )
     if value != value.strip() or len(value) > SENT_VALUE_LIMIT:
         # Values are not shown: this may be the client secret.
         raise ConfigurationError(
@@ -218,13 +225,17 @@ def _flag(config: dict[str, Any], key: str) -> bool:
             return False
     if isinstance(value, bool):
         return value
+    if value in (0, 1) and isinstance(value, int):
+        # Flask's from_prefixed_env() reads "0" and "1" as integers.
+        return bool(value)
     raise ConfigurationError(f"{key!r} must be true or false; got {value!r}.")
 
 
 def _login_redirect(config: dict[str, Any]) -> str:
     value = _text(config, "ASTORAGE_LOGIN_REDIRECT")
     is_path = value.startswith("/") and not value.startswith("//")
-    if "\\" in value or not (is_path or _has_host(value)):
+    is_web_url = value.startswith(("https://", "http://")) and _has_host(value)
+    if "\\" in value or not (is_path or is_web_url):
         raise ConfigurationError(
             "'ASTORAGE_LOGIN_REDIRECT' must be a path on this site such as '/',"
             f" or an absolute http(s) URL; got {value!r}."

@@ -48,6 +48,11 @@ class AStorageError(Exception):
     def __str__(self) -> str:
         return self.description
 
+    @property
+    def public_description(self) -> str:
+        """What the user is shown: the description, unless it is for operators."""
+        return self.description
+
 
 class ConfigurationError(AStorageError):
     """The application's configuration is missing or wrong.
@@ -57,6 +62,12 @@ class ConfigurationError(AStorageError):
     """
 
     default_error = "configuration_error"
+
+    @property
+    def public_description(self) -> str:
+        # The description names settings and values for the operator, who
+        # reads it in the server log; the visitor learns only what happened.
+        return "This site's sign-in with Alpha Storage is misconfigured."
 
 
 class ClientMisconfigured(ConfigurationError):

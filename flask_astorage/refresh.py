@@ -100,7 +100,7 @@ class TokenKeeper:
         token = self.load(login_id)
         if token is None:
             raise LoginRequired("Please sign in with Alpha Storage.")
-        if not token.expires_within(self.settings.refresh_leeway):
+        if not token.due_for_refresh(self.settings.refresh_leeway):
             return token
         if login_id in _failed_refreshes() and _still_valid(token):
             # One try per request: a second one (the view's API call after
@@ -120,7 +120,7 @@ class TokenKeeper:
         timeout = self.settings.timeout + _LOCK_MARGIN
         try:
             with self.store.refresh_lock(login_id, timeout=timeout):
-                return self._refresh_locked(login_id, stale, forced=forced)
+                token, refreshed = self._refresh_locked(login_id, stale, forced=forced)
         except RefreshLockTimeout as err:
             raise ProviderUnavailable(
                 "Your sign-in is being renewed. Please try again in a moment.",
@@ -128,6 +128,14 @@ class TokenKeeper:
                 status_code=503,
                 retry_after=DEFAULT_RETRY_AFTER,
             ) from err
+
+        if refreshed:
+            # Sent once the lock is released, so that a receiver may log
+            # the user out (which takes the lock) without waiting for it.
+            signals.token_refreshed.send(
+                current_app_object(), user_id=token.user_id, token=token
+            )
+        return token
 
     def forget(self, login_id: str, *, reason: str) -> None:
         """Delete the token of ``login_id`` and announce the logout.
@@ -169,30 +177,31 @@ class TokenKeeper:
         log.info("Login of user %s ended (%s).", user_id, reason)
         signals.logged_out.send(current_app_object(), user_id=user_id, reason=reason)
 
-    def _refresh_locked(self, login_id: str, stale: Token, *, forced: bool) -> Token:
+    def _refresh_locked(
+        self, login_id: str, stale: Token, *, forced: bool
+    ) -> tuple[Token, bool]:
+        """Refresh under the lock; return the token and whether it is new."""
         current = self.load(login_id)
         if current is None:
             raise LoginRequired("Please sign in with Alpha Storage.")
         if current.access_token != stale.access_token:
             log.debug("A sibling request already refreshed this login.")
-            return current
-        if not forced and not current.expires_within(self.settings.refresh_leeway):
-            return current
+            return current, False
+        if not forced and not current.due_for_refresh(self.settings.refresh_leeway):
+            return current, False
 
         try:
             fresh = self.endpoint.refresh(current)
         except TokenRejected:
-            return self._after_rejection(login_id, current)
+            return self._after_rejection(login_id, current), False
         except ProviderError as err:
-            return self._after_provider_error(login_id, current, err, forced=forced)
+            kept = self._after_provider_error(login_id, current, err, forced=forced)
+            return kept, False
 
         self.store.save(login_id, fresh)
         self._rotations.remember(login_id, current, fresh)
         log.info("Refreshed the token of user %s.", fresh.user_id)
-        signals.token_refreshed.send(
-            current_app_object(), user_id=fresh.user_id, token=fresh
-        )
-        return fresh
+        return fresh, True
 
     def _after_rejection(self, login_id: str, sent: Token) -> Token:
         # A token stored since we read it (a lease that ran out, another

@@ -8,6 +8,8 @@ get ``{"error": ..., "error_description": ...}``.  Provider text, such as an
 
 from __future__ import annotations
 
+import logging
+
 from flask import jsonify
 from flask import redirect
 from flask import render_template
@@ -17,9 +19,14 @@ from werkzeug.wrappers import Response
 
 from .errors import AStorageError
 from .errors import CallbackError
+from .errors import ClientMisconfigured
+from .errors import ConfigurationError
 from .errors import ProviderError
+from .state import extension_state
 
 __all__ = ["error_response", "login_redirect", "wants_json"]
+
+log = logging.getLogger(__name__)
 
 _TITLES = {
     400: "Sign-in failed",
@@ -48,16 +55,28 @@ def wants_json() -> bool:
 def error_response(error: AStorageError) -> Response:
     """Render ``error`` as a page or as JSON, with its status code."""
     status = error.status_code
+    if isinstance(error, ConfigurationError) and not isinstance(
+        error, ClientMisconfigured
+    ):
+        # The provider's refusals are logged where they are judged.
+        log.error("flask-astorage is misconfigured: %s", error.description)
+
     response: Response
+    description = error.public_description
     if wants_json():
-        response = jsonify(error=error.error, error_description=error.description)
+        response = jsonify(error=error.error, error_description=description)
     else:
         page = render_template(
             "astorage/error.html",
             title=_TITLES.get(status, "Sign-in problem"),
             error=error,
+            description=description,
             retry_url=_retry_url(error),
             retry_label=_retry_label(error),
+            home_url=extension_state().settings.login_redirect,
+            # The callback's URL holds a code and a state; the page takes
+            # them out of the address bar and the history.
+            forget_query=request.endpoint == "astorage.callback",
         )
         response = Response(page, mimetype="text/html")
     response.status_code = status
@@ -79,6 +98,8 @@ def login_redirect() -> Response:
 
 
 def _retry_url(error: AStorageError) -> str | None:
+    if isinstance(error, ConfigurationError):
+        return None
     if isinstance(error, CallbackError) or request.blueprint == "astorage":
         return url_for("astorage.login")
     if isinstance(error, ProviderError) and request.method == "GET":

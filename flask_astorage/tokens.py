@@ -45,6 +45,8 @@ class Token:
     :param expires_at: When the access token expires, in seconds since the
         epoch, or ``None`` when the provider did not say (unknown, which is
         not "valid forever": a 401 from the API still triggers a refresh).
+    :param lifetime: The seconds the provider granted the access token
+        (``expires_in``, else ``exp - iat``), or ``None`` when unknown.
     """
 
     access_token: str
@@ -52,6 +54,7 @@ class Token:
     token_type: str = "Bearer"
     scope: str = ""
     expires_at: float | None = None
+    lifetime: float | None = None
 
     def __repr__(self) -> str:
         # The default dataclass repr would print both tokens into any log
@@ -97,9 +100,13 @@ class Token:
         if lifetime is None:
             # An unknown lifetime is not "forever": the JWT's own expiry
             # stands in, and without one the API's 401 triggers a refresh.
-            return token.replace(expires_at=_numeric_time(token.claims.get("exp")))
+            return token.replace(
+                expires_at=_numeric_time(token.claims.get("exp")),
+                lifetime=token._lifetime_from_claims(),
+            )
         return token.replace(
-            expires_at=(time.time() if now is None else now) + lifetime
+            expires_at=(time.time() if now is None else now) + lifetime,
+            lifetime=lifetime,
         )
 
     def replace(self, **changes: Any) -> Token:
@@ -118,6 +125,24 @@ class Token:
             return False
         current = time.time() if now is None else now
         return self.expires_at - current <= seconds
+
+    def due_for_refresh(self, leeway: float, *, now: float | None = None) -> bool:
+        """Tell whether to refresh now, ``leeway`` seconds ahead of expiry.
+
+        The leeway is capped at half the token's lifetime: a token granted
+        for less than the leeway would otherwise be due again the moment it
+        arrives, and every request would refresh it.
+        """
+        if self.lifetime is not None:
+            leeway = min(leeway, self.lifetime / 2)
+        return self.expires_within(leeway, now=now)
+
+    def _lifetime_from_claims(self) -> float | None:
+        expires_at = _numeric_time(self.claims.get("exp"))
+        issued_at = _numeric_time(self.claims.get("iat"))
+        if expires_at is None or issued_at is None:
+            return None
+        return positive_seconds(expires_at - issued_at)
 
     @cached_property
     def claims(self) -> dict[str, Any]:
@@ -155,6 +180,7 @@ class Token:
             "token_type": self.token_type,
             "scope": self.scope,
             "expires_at": self.expires_at,
+            "lifetime": self.lifetime,
         }
 
     @classmethod
@@ -172,6 +198,7 @@ class Token:
             token_type="Bearer",
             scope=str(values.get("scope") or ""),
             expires_at=_numeric_time(values.get("expires_at")),
+            lifetime=positive_seconds(values.get("lifetime")),
         )
 
 

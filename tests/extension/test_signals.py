@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
+
+import pytest
 
 from flask_astorage import AuthorizationDenied
 from flask_astorage import StateError
@@ -16,6 +19,7 @@ from ..support import callback_path
 from ..support import current_token
 from ..support import expire_token
 from ..support import log_in
+from ..support import login_id_of
 from ..support import make_test_app
 from ..support import record_signal
 from ..support import start_login
@@ -127,3 +131,33 @@ def test_token_refreshed_and_its_handler_get_the_new_token(
     assert other_client.get("/protected").status_code == 200
     assert [user_id for user_id, _ in other_handled] == ["2"]
     assert len(handled) == 1
+
+
+def test_a_token_refreshed_receiver_may_end_the_login_at_once(
+    app: Flask,
+    astorage: AStorage,
+    client: FlaskClient,
+    sandbox: SandboxServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The signal is sent after the refresh lock is released; a receiver
+    # that ends the login takes that lock, and must not find it held.
+    keeper = app.extensions["astorage"].keeper
+    ended: list[str] = []
+
+    @astorage.token_refreshed_handler
+    def end_login(user_id: str | None, token: Token) -> None:
+        login_id = login_id_of(app, client)
+        assert login_id is not None
+        keeper.forget(login_id, reason="logout")
+        ended.append(login_id)
+
+    log_in(client, sandbox)
+    expire_token(client)
+
+    with caplog.at_level(logging.WARNING, logger="flask_astorage"):
+        client.get("/protected")
+
+    assert len(ended) == 1
+    assert keeper.store.load(ended[0]) is None
+    assert not [r for r in caplog.records if "held its lock" in r.getMessage()]

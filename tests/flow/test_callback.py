@@ -227,6 +227,36 @@ def test_a_provider_error_is_shown_as_escaped_text(
     assert sandbox.token_calls() == 0
 
 
+def test_a_callback_error_page_takes_the_code_out_of_the_address_bar(
+    client: FlaskClient, sandbox: SandboxServer
+) -> None:
+    sandbox.fail_next("bad_gateway", grant_type="authorization_code")
+
+    response = log_in(client, sandbox)
+    page = response.get_data(as_text=True)
+
+    assert response.status_code == 502
+    assert 'history.replaceState(null, "", location.pathname)' in page
+    assert "Try again" in page
+
+
+def test_other_error_pages_keep_their_address(
+    app: Flask, client: FlaskClient, sandbox: SandboxServer
+) -> None:
+    log_in(client, sandbox)
+    with client.session_transaction() as session:
+        login_id = session["_astorage_login"]
+    store = app.extensions["astorage"].keeper.store
+    token = store.load(login_id)
+    store.save(login_id, token.replace(expires_at=1.0))
+    sandbox.fail_next("bad_gateway", grant_type="refresh_token")
+
+    response = client.get("/protected?page=2")
+
+    assert response.status_code == 503
+    assert "replaceState" not in response.get_data(as_text=True)
+
+
 def test_a_provider_error_is_json_for_json_clients(client: FlaskClient) -> None:
     response = provider_error(client, Accept="application/json")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -110,13 +111,22 @@ def test_two_tabs_can_log_in_at_once(
     assert app.extensions["astorage"].keeper.store.load(second_login_id) is None
 
 
-def test_login_without_a_secret_key_says_what_to_set(
-    app: Flask, client: FlaskClient, sandbox: SandboxServer
+def test_login_without_a_secret_key_tells_the_operator_what_to_set(
+    app: Flask,
+    client: FlaskClient,
+    sandbox: SandboxServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     app.secret_key = None
 
-    response = client.get("/astorage/login")
+    with caplog.at_level(logging.ERROR, logger="flask_astorage"):
+        response = client.get("/astorage/login")
 
+    # The visitor learns that the site is misconfigured; the log says how.
     assert response.status_code == 500
-    assert "SECRET_KEY" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "misconfigured" in page
+    assert "SECRET_KEY" not in page
+    assert "Sign in again" not in page
+    assert any("'SECRET_KEY'" in record.getMessage() for record in caplog.records)
     assert sandbox.recorded() == []

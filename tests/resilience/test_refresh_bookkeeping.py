@@ -161,8 +161,9 @@ def test_an_answer_without_a_refresh_token_keeps_the_old_one(
     with as_the_user(canned_app):
         astorage.api.get("/api/files")
         token = stored(canned_app)
-        # The new token lives one second, so the next call refreshes again,
-        # with the refresh token that was kept.
+        # The new token lives one second; past half of it, the next call
+        # refreshes again, with the refresh token that was kept.
+        time.sleep(0.6)
         astorage.api.get("/api/files")
 
     assert token is not None

@@ -239,7 +239,42 @@ def test_to_dict_and_from_dict_round_trip(page_answer: dict[str, Any]) -> None:
         "token_type": "Bearer",
         "scope": "files profile",
         "expires_at": NOW + 1296000,
+        "lifetime": 1296000,
     }
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "seconds_left", "due"),
+    [
+        (1296000, 61, False),  # a 15-day token: the full 60 s leeway
+        (1296000, 59, True),
+        (30, 29, False),  # granted for less than the leeway: half its life
+        (30, 14, True),
+        (None, 59, True),  # lifetime unknown: the full leeway
+    ],
+)
+def test_due_for_refresh_caps_the_leeway_at_half_the_lifetime(
+    lifetime: float | None, seconds_left: float, due: bool
+) -> None:
+    token = Token(
+        access_token=OPAQUE_ACCESS_TOKEN,
+        refresh_token="refresh",
+        expires_at=NOW + seconds_left,
+        lifetime=lifetime,
+    )
+
+    assert token.due_for_refresh(60, now=NOW) is due
+
+
+def test_the_lifetime_comes_from_the_claims_without_expires_in(
+    page_answer: dict[str, Any],
+) -> None:
+    answer = {key: value for key, value in page_answer.items() if key != "expires_in"}
+
+    token = Token.from_response(answer, now=NOW)
+
+    # The page's token: iat 1683315398.521027, exp 1684611398.47893.
+    assert token.lifetime == pytest.approx(1684611398.47893 - 1683315398.521027)
 
 
 @pytest.mark.parametrize(
