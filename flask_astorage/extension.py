@@ -23,6 +23,7 @@ from .errors import AStorageError
 from .errors import ConfigurationError
 from .errors import LoginRequired
 from .log_redaction import install_log_redaction
+from .login_state import StateClaims
 from .provider import TokenEndpoint
 from .provider import install_token_response_checks
 from .refresh import TokenKeeper
@@ -113,6 +114,7 @@ class AStorage:
             endpoint=endpoint,
             keeper=keeper,
             api=api,
+            state_claims=StateClaims(),
         )
         app.register_blueprint(blueprint, url_prefix=settings.url_prefix)
         app.register_error_handler(AStorageError, self._handle_error)

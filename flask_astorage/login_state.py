@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_PENDING",
     "PENDING_LIFETIME",
     "PendingLogin",
+    "StateClaims",
     "completed_next",
     "mark_completed",
     "remember",
@@ -50,6 +52,12 @@ MAX_COMPLETED = 5
 #: which may also hold the token, under a browser's 4 KB.
 MAX_PENDING_BYTES = 1280
 MAX_COMPLETED_BYTES = 640
+
+#: Why a callback whose state is not pending is refused.
+UNKNOWN_STATE = (
+    "This sign-in link is not valid for this browser, or was already used."
+    " Please sign in again."
+)
 
 _PENDING_KEY = "_astorage_pending"
 _COMPLETED_KEY = "_astorage_completed"
@@ -80,6 +88,11 @@ def remember(pending: PendingLogin) -> None:
     session[_PENDING_KEY] = _newest_within(stored, MAX_PENDING_BYTES)
 
 
+def is_pending(state: str) -> bool:
+    """Tell whether this browser has a pending login with ``state``."""
+    return _find(_pending_logins(), state) is not None
+
+
 def take(state: str) -> PendingLogin:
     """Remove and return the pending login of ``state``.
 
@@ -87,21 +100,9 @@ def take(state: str) -> PendingLogin:
         expired.  Either way it cannot be used again.
     """
     logins = _pending_logins()
-    # Bytes, since compare_digest refuses str with non-ASCII characters.
-    wanted = state.encode("utf-8")
-    found = next(
-        (
-            login
-            for login in logins
-            if hmac.compare_digest(login.state.encode("utf-8"), wanted)
-        ),
-        None,
-    )
+    found = _find(logins, state)
     if found is None:
-        raise StateError(
-            "This sign-in link is not valid for this browser, or was already"
-            " used. Please sign in again."
-        )
+        raise StateError(UNKNOWN_STATE)
 
     session[_PENDING_KEY] = [asdict(login) for login in logins if login is not found]
     if _expired(found):
@@ -125,6 +126,15 @@ def completed_next(state: str) -> tuple[bool, str | None]:
         if entry[0] == digest:
             return True, entry[1] if isinstance(entry[1], str) else None
     return False, None
+
+
+def _find(logins: list[PendingLogin], state: str) -> PendingLogin | None:
+    # Bytes, since compare_digest refuses str with non-ASCII characters.
+    wanted = state.encode("utf-8")
+    for login in logins:
+        if hmac.compare_digest(login.state.encode("utf-8"), wanted):
+            return login
+    return None
 
 
 def _pending_logins() -> list[PendingLogin]:
@@ -176,3 +186,33 @@ def _expired(login: PendingLogin) -> bool:
 def _digest(state: str) -> str:
     # Only a digest is kept: the state itself must not outlive its use.
     return hashlib.sha256(state.encode("utf-8")).hexdigest()[:32]
+
+
+class StateClaims:
+    """The states whose callback this process has begun to handle.
+
+    The pending login lives in the browser's cookie, so two copies of one
+    callback that arrive together (a double click, a prefetch) both find it.
+    The first to claim its state exchanges the code; the other is refused
+    without touching the session, so it cannot overwrite the winner's cookie
+    with a logged-out one, and the code is sent once.  Claims are kept for
+    :data:`PENDING_LIFETIME`, as digests.  They are per process: copies
+    served by two worker processes at the same moment are not caught.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._claimed: dict[str, float] = {}
+
+    def claim(self, state: str) -> bool:
+        """Claim ``state``; return ``False`` if it was claimed already."""
+        now = time.monotonic()
+        digest = _digest(state)
+        with self._guard:
+            self._claimed = {
+                key: until for key, until in self._claimed.items() if until > now
+            }
+            if digest in self._claimed:
+                return False
+            self._claimed[digest] = now + PENDING_LIFETIME
+            return True

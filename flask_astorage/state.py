@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .api import ApiClient
     from .config import Settings
     from .extension import AStorage
+    from .login_state import StateClaims
     from .provider import TokenEndpoint
     from .refresh import TokenKeeper
 
@@ -46,6 +47,7 @@ class ExtensionState:
     endpoint: TokenEndpoint
     keeper: TokenKeeper
     api: ApiClient
+    state_claims: StateClaims
 
 
 def extension_state() -> ExtensionState:

@@ -118,6 +118,12 @@ def _finish_login() -> Response:
     if state_value is None:
         raise StateError("The sign-in answer has no state. Please sign in again.")
 
+    claims = extension_state().state_claims
+    if login_state.is_pending(state_value) and not claims.claim(state_value):
+        # Another copy of this callback is being handled: leave the session
+        # alone, so that its answer, not ours, sets the cookie.
+        session.modified = False
+        raise StateError(login_state.UNKNOWN_STATE)
     try:
         pending = login_state.take(state_value)
     except StateError as err:

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flask_astorage import CallbackError
+from flask_astorage import StateError
 from flask_astorage.signals import login_failed
 
 from ..support import callback_path
 from ..support import current_token
 from ..support import log_in
+from ..support import make_test_app
 from ..support import query_of
 from ..support import record_signal
 from ..support import start_login
@@ -177,16 +179,40 @@ def test_a_code_replayed_in_another_browser_is_refused(
     assert current_token(other, astorage) is None
 
 
-def test_a_used_code_is_refused_by_the_provider(
+def test_a_cookie_copied_from_before_the_login_cannot_send_the_code_again(
     app: Flask, astorage: AStorage, client: FlaskClient, sandbox: SandboxServer
 ) -> None:
-    """A copy of the cookie from before the login gets our side to send the
-    code again; the provider refuses it, and no token is stored."""
+    """A copy of the cookie from before the login still holds the pending
+    state; the process remembers claiming it, so the code is not sent twice."""
     callback_url = sandbox.approve(start_login(client))
     cookie = client.get_cookie("session")
     assert cookie is not None
     client.get(callback_path(callback_url))
     other = app.test_client()
+    other.set_cookie("session", cookie.value)
+
+    with record_signal(login_failed) as sent:
+        replayed = other.get(callback_path(callback_url))
+
+    assert replayed.status_code == 400
+    assert "Set-Cookie" not in replayed.headers
+    assert [record.status for record in sandbox.recorded("token")] == [200]
+    assert current_token(other, astorage) is None
+    assert len(sent) == 1
+    assert isinstance(sent[0].kwargs["error"], StateError)
+
+
+def test_a_used_code_is_refused_by_the_provider(
+    app: Flask, astorage: AStorage, client: FlaskClient, sandbox: SandboxServer
+) -> None:
+    """Another process (no shared claims) with a copy of the cookie sends the
+    code again; the provider refuses it, and no token is stored."""
+    callback_url = sandbox.approve(start_login(client))
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    client.get(callback_path(callback_url))
+    other_process, _ = make_test_app(sandbox, app.instance_path)
+    other = other_process.test_client()
     other.set_cookie("session", cookie.value)
 
     with record_signal(login_failed) as sent:

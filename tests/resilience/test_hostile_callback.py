@@ -214,7 +214,11 @@ def test_an_expired_state_is_refused(
 ) -> None:
     callback_url = sandbox.approve(start_login(client))
     later = time.time() + PENDING_LIFETIME + 1
-    monkeypatch.setattr(login_state, "time", SimpleNamespace(time=lambda: later))
+    monkeypatch.setattr(
+        login_state,
+        "time",
+        SimpleNamespace(time=lambda: later, monotonic=time.monotonic),
+    )
 
     response = client.get(callback_path(callback_url))
 
