@@ -15,8 +15,9 @@ DELETE      /_sandbox/faults          drop every queued fault
 GET         /_sandbox/settings        the current settings
 POST        /_sandbox/settings        change some, e.g.
                                       ``{"access_token_lifetime": 2}``
-POST        /_sandbox/reset           forget users, codes, tokens, records
-                                      and faults; restore the settings
+POST        /_sandbox/reset           (body ``{}``) forget users, codes,
+                                      tokens, records and faults; restore
+                                      the settings
 GET         /_sandbox/public-key      the token signing key, PEM
 ==========  ========================  ====================================
 
@@ -133,16 +134,29 @@ def _only_from_loopback() -> ResponseReturnValue | None:
     """Refuse control requests that do not come from this machine.
 
     The sandbox server binds to 127.0.0.1 anyway; this guards an app
-    served some other way, since the records hold secrets.
+    served some other way, since the records hold secrets.  A web page in
+    the developer's browser is on this machine too, so the ``Host`` must
+    name the loopback (against DNS rebinding), and a change must be sent as
+    JSON or with DELETE, which a page on another site cannot send without
+    the browser asking first (against cross-site forms).
     """
     try:
         is_loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
     except ValueError:
         is_loopback = False
+    named_loopback = (request.host.rpartition(":")[0] or request.host) in (
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+    )
+    safe_method = request.method != "POST" or request.is_json
 
-    if is_loopback:
+    if is_loopback and named_loopback and safe_method:
         return None
-    response = jsonify(error="The sandbox control API answers loopback clients only.")
+    response = jsonify(
+        error="The sandbox control API answers loopback clients only, at a"
+        " loopback address, with JSON bodies."
+    )
     response.status_code = 403
     return response
 

@@ -63,7 +63,7 @@ def test_reset_forgets_tokens_records_faults_and_settings(provider: Provider) ->
     sandbox.update_settings(access_token_lifetime=5)
     sandbox.fail_next("html_500")
 
-    response = requests.post(f"{sandbox.url}/_sandbox/reset", timeout=5)
+    response = requests.post(f"{sandbox.url}/_sandbox/reset", json={}, timeout=5)
 
     assert response.status_code == 204
     assert sandbox.recorded() == []
@@ -119,3 +119,30 @@ def test_create_app_explains_bad_options(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         create_app(signing_key=signing_key, **options)
+
+
+@pytest.mark.parametrize(
+    ("host", "body"),
+    [
+        (None, None),  # a cross-site form: not JSON
+        ("rebound.example", {}),  # DNS rebinding: the page's own host name
+    ],
+    ids=["form-post", "foreign-host"],
+)
+def test_control_changes_need_json_and_a_loopback_host(
+    provider: Provider, host: str | None, body: dict[str, Any] | None
+) -> None:
+    sandbox = provider.sandbox
+    sandbox.fail_next("bad_gateway")
+    headers = {} if host is None else {"Host": host}
+
+    response = requests.post(
+        f"{sandbox.url}/_sandbox/reset",
+        json=body,
+        data=None if body is not None else {"x": "1"},
+        headers=headers,
+        timeout=5,
+    )
+
+    assert response.status_code == 403
+    assert len(sandbox.state.faults.pending()) == 1
