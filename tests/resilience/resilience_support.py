@@ -23,6 +23,7 @@ from itsdangerous import URLSafeTimedSerializer
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from flask_astorage import AStorage
 from flask_astorage.state import LOGIN_ID_KEY
 from flask_astorage.stores.session import SESSION_KEY
 from flask_astorage.stores.session import SessionTokenStore
@@ -293,3 +294,19 @@ def everything_logged(ignored_thread: int | None = None) -> Iterator[RecordColle
         root.removeHandler(collector)
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+def app_for_provider(
+    base_url: str, instance_path: str, **config: Any
+) -> tuple[Flask, AStorage]:
+    """Build an app on the memory store whose provider lives at ``base_url``."""
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.update(
+        SECRET_KEY="test-secret-key",
+        ASTORAGE_CLIENT_ID="client-1",
+        ASTORAGE_CLIENT_SECRET="secret-1",
+        ASTORAGE_BASE_URL=base_url,
+        ASTORAGE_TOKEN_STORE="memory",
+        **config,
+    )
+    return app, AStorage(app)

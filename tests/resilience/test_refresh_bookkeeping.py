@@ -26,6 +26,7 @@ from flask_astorage.state import LOGIN_ID_KEY
 from flask_astorage.tokens import Token
 
 from .resilience_support import CannedProvider
+from .resilience_support import app_for_provider
 from .resilience_support import expire_at_provider
 from .resilience_support import fake_jwt
 from .resilience_support import keeper_of
@@ -62,15 +63,7 @@ def canned() -> Iterator[CannedProvider]:
 @pytest.fixture
 def canned_app(canned: CannedProvider, tmp_path: Path) -> Flask:
     """An app on the memory store, talking to the canned provider."""
-    app = Flask(__name__, instance_path=str(tmp_path))
-    app.config.update(
-        SECRET_KEY="test-secret-key",
-        ASTORAGE_CLIENT_ID="client-1",
-        ASTORAGE_CLIENT_SECRET="secret-1",
-        ASTORAGE_BASE_URL=canned.url,
-        ASTORAGE_TOKEN_STORE="memory",
-    )
-    AStorage(app)
+    app, _ = app_for_provider(canned.url, str(tmp_path))
     return app
 
 

@@ -40,6 +40,7 @@ from tests.support import start_login
 
 from .resilience_support import CannedAnswer
 from .resilience_support import CannedProvider
+from .resilience_support import app_for_provider
 from .resilience_support import fake_jwt
 from .resilience_support import keeper_of
 from .resilience_support import token_answer
@@ -478,15 +479,7 @@ def looping_app(tmp_path: Path) -> Iterator[Flask]:
         return redirect(request.path)
 
     with serve_in_thread(api) as server:
-        app = Flask(__name__, instance_path=str(tmp_path))
-        app.config.update(
-            SECRET_KEY="test-secret-key",
-            ASTORAGE_CLIENT_ID="client-1",
-            ASTORAGE_CLIENT_SECRET="secret-1",
-            ASTORAGE_BASE_URL=server.url,
-            ASTORAGE_TOKEN_STORE="memory",
-        )
-        AStorage(app)
+        app, _ = app_for_provider(server.url, str(tmp_path))
         yield app
         app.extensions["astorage"].api.close()
 

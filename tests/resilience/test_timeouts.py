@@ -22,6 +22,7 @@ from tests.support import log_in
 from tests.support import make_app
 
 from .resilience_support import CannedProvider
+from .resilience_support import app_for_provider
 from .resilience_support import expire_login
 from .resilience_support import keeper_of
 from .resilience_support import set_stored_expiry
@@ -126,16 +127,9 @@ def stalled_api(tmp_path: Path) -> Iterator[tuple[Flask, CannedProvider]]:
     provider = CannedProvider()
     provider.api_delay = STALL_SECONDS
     with serve_in_thread(provider.app) as server:
-        app = Flask(__name__, instance_path=str(tmp_path))
-        app.config.update(
-            SECRET_KEY="test-secret-key",
-            ASTORAGE_CLIENT_ID="client-1",
-            ASTORAGE_CLIENT_SECRET="secret-1",
-            ASTORAGE_BASE_URL=server.url,
-            ASTORAGE_TOKEN_STORE="memory",
-            ASTORAGE_TIMEOUT=SHORT_TIMEOUT,
+        app, astorage = app_for_provider(
+            server.url, str(tmp_path), ASTORAGE_TIMEOUT=SHORT_TIMEOUT
         )
-        astorage = AStorage(app)
 
         @app.get("/files")
         @astorage.login_required
