@@ -68,7 +68,7 @@ class ApiClient:
         self.timeout = timeout
         self._keeper = keeper
         self._login_id = login_id
-        self.session = requests.Session()
+        self.session = _ApiSession(self.base_url)
         self.session.cookies.set_policy(_NoCookies())
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -88,7 +88,10 @@ class ApiClient:
         token = self._keeper.usable_token(login_id)
 
         response = self._send(method, url, token, kwargs)
-        if response.status_code == 401 and _can_send_again(method, kwargs):
+        refused_by_api = response.status_code == 401 and response.url.startswith(
+            self.base_url
+        )
+        if refused_by_api and _can_send_again(method, kwargs):
             log.debug("The API refused a token we believed valid; refreshing.")
             response.close()
             token = self._keeper.refresh(login_id, token, forced=True)
@@ -181,6 +184,25 @@ def _readable_twice(body: Any) -> bool:
     if isinstance(body, (list, tuple)):
         return all(_readable_twice(value) for value in body)
     return False
+
+
+class _ApiSession(requests.Session):
+    """A session that keeps the Bearer token below the API's base URL.
+
+    requests drops the ``Authorization`` header when a redirect leaves the
+    host; this also drops it when a redirect leaves the base URL's path.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if not (prepared_request.url or "").startswith(self.base_url):
+            prepared_request.headers.pop("Authorization", None)
 
 
 class _NoCookies(DefaultCookiePolicy):

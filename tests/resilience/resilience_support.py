@@ -18,6 +18,7 @@ from flask import Flask
 from flask import Response
 from flask import jsonify
 from flask import request
+from flask import session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from joserfc import jwt
@@ -310,3 +311,33 @@ def app_for_provider(
         **config,
     )
     return app, AStorage(app)
+
+
+#: The login id, and the refresh token it starts with, of tests that store a
+#: login directly instead of signing in.
+LOGIN = "login-1"
+OLD_REFRESH_TOKEN = "refresh-old"
+
+
+def store_login(app: Flask, *, expires_at: float | None) -> Token:
+    """Give ``LOGIN`` a token with an old refresh token; return it."""
+    token = Token(
+        access_token="access-old",
+        refresh_token=OLD_REFRESH_TOKEN,
+        expires_at=expires_at,
+    )
+    keeper_of(app).store.save(LOGIN, token)
+    return token
+
+
+def stored(app: Flask, login_id: str = LOGIN) -> Token | None:
+    """The token the app keeps for ``login_id``."""
+    return keeper_of(app).store.load(login_id)
+
+
+@contextmanager
+def as_the_user(app: Flask) -> Iterator[None]:
+    """A request of the browser whose login is ``LOGIN``."""
+    with app.test_request_context("/files"):
+        session[LOGIN_ID_KEY] = LOGIN
+        yield

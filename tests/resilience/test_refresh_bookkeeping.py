@@ -9,27 +9,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask import session
 
 from flask_astorage import AStorage
 from flask_astorage import LoginRequired
 from flask_astorage import signals
 from flask_astorage.sandbox import serve_in_thread
-from flask_astorage.state import LOGIN_ID_KEY
 from flask_astorage.tokens import Token
 
+from .resilience_support import LOGIN
+from .resilience_support import OLD_REFRESH_TOKEN
 from .resilience_support import CannedProvider
 from .resilience_support import app_for_provider
+from .resilience_support import as_the_user
 from .resilience_support import expire_at_provider
 from .resilience_support import fake_jwt
 from .resilience_support import keeper_of
+from .resilience_support import store_login
+from .resilience_support import stored
 from .resilience_support import token_answer
 
 if TYPE_CHECKING:
@@ -39,8 +41,6 @@ if TYPE_CHECKING:
 
     from .resilience_support import ShiftableClock
 
-LOGIN = "login-1"
-OLD_REFRESH_TOKEN = "refresh-old"
 NEW_ACCESS_TOKEN = "access-new"
 INVALID_GRANT = (
     400,
@@ -83,29 +83,6 @@ def logouts(canned_app: Flask) -> Iterator[list[dict[str, Any]]]:
     signals.logged_out.connect(receiver, sender=canned_app, weak=False)
     yield sent
     signals.logged_out.disconnect(receiver, sender=canned_app)
-
-
-def store_login(app: Flask, *, expires_at: float | None) -> Token:
-    """Give ``LOGIN`` a token with an old refresh token; return it."""
-    token = Token(
-        access_token="access-old",
-        refresh_token=OLD_REFRESH_TOKEN,
-        expires_at=expires_at,
-    )
-    keeper_of(app).store.save(LOGIN, token)
-    return token
-
-
-@contextmanager
-def as_the_user(app: Flask) -> Iterator[None]:
-    """A request of the browser whose login is ``LOGIN``."""
-    with app.test_request_context("/files"):
-        session[LOGIN_ID_KEY] = LOGIN
-        yield
-
-
-def stored(app: Flask) -> Token | None:
-    return keeper_of(app).store.load(LOGIN)
 
 
 # What a refresh stores --------------------------------------------------------

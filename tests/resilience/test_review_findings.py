@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -23,7 +22,6 @@ import pytest
 from flask import Flask
 from flask import redirect
 from flask import request
-from flask import session
 
 from flask_astorage import AStorage
 from flask_astorage import ConfigurationError
@@ -32,17 +30,19 @@ from flask_astorage.config import load_settings
 from flask_astorage.login_state import PendingLogin
 from flask_astorage.sandbox import serve_in_thread
 from flask_astorage.state import LOGIN_ID_KEY
-from flask_astorage.tokens import Token
 from tests.support import TEST_CLIENT_REDIRECT_URI
 from tests.support import log_in
 from tests.support import query_of
 from tests.support import start_login
 
+from .resilience_support import LOGIN
 from .resilience_support import CannedAnswer
 from .resilience_support import CannedProvider
 from .resilience_support import app_for_provider
+from .resilience_support import as_the_user
 from .resilience_support import fake_jwt
-from .resilience_support import keeper_of
+from .resilience_support import store_login
+from .resilience_support import stored
 from .resilience_support import token_answer
 
 if TYPE_CHECKING:
@@ -51,8 +51,6 @@ if TYPE_CHECKING:
 
     from flask_astorage.sandbox import SandboxServer
 
-LOGIN = "login-1"
-OLD_REFRESH_TOKEN = "refresh-old"
 NEW_REFRESH_TOKEN = "refresh-new"
 #: Seconds a test waits for a request that must not finish on its own.
 BLOCKED_FOR = 0.5
@@ -102,33 +100,11 @@ def canned_astorage(canned_app: Flask) -> AStorage:
     return extension
 
 
-def store_login(app: Flask, *, expires_at: float) -> None:
-    keeper_of(app).store.save(
-        LOGIN,
-        Token(
-            access_token="access-old",
-            refresh_token=OLD_REFRESH_TOKEN,
-            expires_at=expires_at,
-        ),
-    )
-
-
-def stored(app: Flask, login_id: str = LOGIN) -> Token | None:
-    return keeper_of(app).store.load(login_id)
-
-
 def browser_of(app: Flask, login_id: str = LOGIN) -> FlaskClient:
     client = app.test_client()
     with client.session_transaction() as cookie_session:
         cookie_session[LOGIN_ID_KEY] = login_id
     return client
-
-
-@contextmanager
-def as_the_user(app: Flask) -> Iterator[None]:
-    with app.test_request_context("/files"):
-        session[LOGIN_ID_KEY] = LOGIN
-        yield
 
 
 class StalledAnswer:
@@ -494,3 +470,50 @@ def test_an_api_redirect_loop_is_a_provider_error(looping_app: Flask) -> None:
         pytest.raises(ProviderUnavailable, match="Alpha Storage"),
     ):
         astorage.api.get("/api/files")
+
+
+# An API that redirects out of its base path ---------------------------------
+
+
+@pytest.fixture
+def leaving_api(tmp_path: Path) -> Iterator[tuple[Flask, list[str | None]]]:
+    """An app whose API, below ``/api``, redirects to ``/outside``.
+
+    ``/outside`` is on the same host but not below ``ASTORAGE_API_BASE_URL``;
+    it records the ``Authorization`` it receives and answers 401.
+    """
+    api = Flask("leaving_api")
+    received: list[str | None] = []
+
+    @api.get("/api/leave")
+    def leave() -> Response:
+        return redirect("/outside")
+
+    @api.get("/outside")
+    def outside() -> tuple[str, int]:
+        received.append(request.headers.get("Authorization"))
+        return "", 401
+
+    with serve_in_thread(api) as server:
+        app, _ = app_for_provider(
+            server.url, str(tmp_path), ASTORAGE_API_BASE_URL=f"{server.url}/api"
+        )
+        yield app, received
+        app.extensions["astorage"].api.close()
+
+
+def test_a_redirect_out_of_the_api_path_carries_no_token_and_refreshes_nothing(
+    leaving_api: tuple[Flask, list[str | None]],
+) -> None:
+    app, received = leaving_api
+    astorage: AStorage = app.extensions["astorage"].extension
+    store_login(app, expires_at=time.time() + 3600)
+    before = stored(app)
+
+    with as_the_user(app):
+        response = astorage.api.get("leave")
+
+    # Not the API's own 401: no refresh, no retry, the token untouched.
+    assert response.status_code == 401
+    assert received == [None]
+    assert stored(app) == before
