@@ -36,6 +36,7 @@ from .state import extension_state
 from .stores.base import TokenStore
 from .tokens import read_claims
 from .views import blueprint
+from .views import forbid_caching
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -117,6 +118,7 @@ class AStorage:
             state_claims=StateClaims(),
         )
         app.register_blueprint(blueprint, url_prefix=settings.url_prefix)
+        app.after_request(forbid_caching)
         app.register_error_handler(AStorageError, self._handle_error)
         install_log_redaction()
 

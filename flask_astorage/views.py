@@ -41,7 +41,7 @@ from .state import extension_state
 if TYPE_CHECKING:
     from .tokens import Token
 
-__all__ = ["blueprint"]
+__all__ = ["blueprint", "forbid_caching"]
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,16 @@ CALLBACK_LIMITS = {
 }
 
 
-@blueprint.after_request
-def _forbid_caching(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+def forbid_caching(response: Response) -> Response:
+    """Keep every answer under the blueprint's prefix out of caches and referers.
+
+    Registered on the app rather than the blueprint, so that answers no view
+    of the blueprint produced (a 405, a 404 below the prefix) get it too.
+    """
+    prefix = extension_state().settings.url_prefix + "/"
+    if request.path.startswith(prefix):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

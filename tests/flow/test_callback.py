@@ -319,10 +319,24 @@ def _logout(client: FlaskClient, sandbox: SandboxServer) -> TestResponse:
     return client.post("/astorage/logout")
 
 
+def _logout_by_get(client: FlaskClient, sandbox: SandboxServer) -> TestResponse:
+    response = client.get("/astorage/logout")
+    assert response.status_code == 405
+    return response
+
+
 @pytest.mark.parametrize(
     "scenario",
-    [_login, _callback, _denied, _error_page, _json_error, _logout],
-    ids=["login", "callback", "denied", "error-page", "json-error", "logout"],
+    [_login, _callback, _denied, _error_page, _json_error, _logout, _logout_by_get],
+    ids=[
+        "login",
+        "callback",
+        "denied",
+        "error-page",
+        "json-error",
+        "logout",
+        "logout-by-get",
+    ],
 )
 def test_every_answer_is_kept_out_of_caches_and_referers(
     scenario: Callable[[FlaskClient, SandboxServer], TestResponse],
