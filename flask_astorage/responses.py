@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
@@ -27,6 +28,9 @@ from .state import extension_state
 __all__ = ["error_response", "login_redirect", "wants_json"]
 
 log = logging.getLogger(__name__)
+
+#: The ``flask.g`` key of where a failed login was going, for "Try again".
+RETRY_NEXT_KEY = "_astorage_retry_next"
 
 _TITLES = {
     400: "Sign-in failed",
@@ -101,7 +105,7 @@ def _retry_url(error: AStorageError) -> str | None:
     if isinstance(error, ConfigurationError):
         return None
     if isinstance(error, CallbackError) or request.blueprint == "astorage":
-        return url_for("astorage.login")
+        return url_for("astorage.login", next=g.get(RETRY_NEXT_KEY))
     if isinstance(error, ProviderError) and request.method == "GET":
         return request.path
     return None

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint
 from flask import current_app
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import request
 from flask import session
@@ -33,6 +34,7 @@ from .errors import ConfigurationError
 from .errors import StateError
 from .errors import TokenRejected
 from .redirects import safe_next_url
+from .responses import RETRY_NEXT_KEY
 from .state import LOGIN_ID_KEY
 from .state import current_app_object
 from .state import current_login_id
@@ -122,7 +124,9 @@ def _finish_login() -> Response:
     params = _callback_params()
     state_value = params.get("state")
     if state_value is None:
-        raise StateError("The sign-in answer has no state. Please sign in again.")
+        raise StateError(
+            "This sign-in page can no longer be used. Please sign in again."
+        )
 
     claims = extension_state().state_claims
     if login_state.is_pending(state_value) and not claims.claim(state_value):
@@ -134,6 +138,8 @@ def _finish_login() -> Response:
         pending = login_state.take(state_value)
     except StateError as err:
         return _repeated_callback(state_value, err)
+    # A "Try again" on an error page below starts over toward the same page.
+    g.setdefault(RETRY_NEXT_KEY, pending.next_url)
 
     error = params.get("error")
     if error == "access_denied":

@@ -49,7 +49,10 @@ class QuietRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = urlsplit(getattr(self, "path", "")).path or "-"
-        self.log("info", '"%s %s" %s', self.command or "-", path, code)
+        # Named after the app, since the demo logs its own requests and its
+        # sandbox's to one terminal.
+        served = getattr(self.server.app, "name", "app")
+        self.log("info", '%s "%s %s" %s', served, self.command or "-", path, code)
 
     def log_error(self, format: str, *args: object) -> None:
         # The standard library passes the raw request line in ``args`` for

@@ -131,6 +131,17 @@ def test_login_call_the_api_and_log_out(
     expect(page.get_by_role("link", name="Login with Alpha Storage")).to_be_visible()
 
 
+def test_enter_in_the_user_name_field_approves(page: Page, demo: DemoProcess) -> None:
+    from playwright.sync_api import expect
+
+    _open_the_sandbox_login(demo, page)
+    page.get_by_label("User name").fill("frank")
+    page.get_by_label("User name").press("Enter")
+
+    page.wait_for_url(f"{demo.url}/profile")
+    expect(page.locator("#user-id")).not_to_be_empty()
+
+
 def test_deny_comes_back_home_with_a_message(
     page: Page, demo: DemoProcess, screenshot_dir: Path
 ) -> None:

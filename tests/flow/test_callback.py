@@ -266,6 +266,17 @@ def test_a_callback_error_page_takes_the_code_out_of_the_address_bar(
     assert "Try again" in page
 
 
+def test_try_again_after_a_failed_callback_keeps_the_destination(
+    client: FlaskClient, sandbox: SandboxServer
+) -> None:
+    sandbox.fail_next("bad_gateway", grant_type="authorization_code")
+
+    response = log_in(client, sandbox, next_url="/files")
+
+    assert response.status_code == 502
+    assert 'href="/astorage/login?next=/files"' in response.get_data(as_text=True)
+
+
 def test_other_error_pages_keep_their_address(
     app: Flask, client: FlaskClient, sandbox: SandboxServer
 ) -> None:

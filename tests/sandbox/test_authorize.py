@@ -24,6 +24,8 @@ def test_authorize_page_shows_the_sign_in_form(sandbox: SandboxServer) -> None:
     assert 'name="username"' in page.text
     assert 'name="decision" value="approve"' in page.text
     assert 'name="decision" value="deny"' in page.text
+    # The first submit button is what Enter in the user name field presses.
+    assert page.text.index('value="approve"') < page.text.index('value="deny"')
     assert '<input type="hidden" name="state" value="xyz">' in page.text
 
 
