@@ -21,12 +21,11 @@ from .faults import DEFAULT_DELAY_SECONDS
 from .faults import DEFAULT_RETRY_AFTER
 from .faults import Fault
 from .faults import FaultKind
+from .server import StopsOnExit
 from .server import serve_in_thread
 from .state import sandbox_state
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from flask import Flask
 
     from .recorder import EndpointName
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     from .state import SandboxState
 
 
-class SandboxServer:
+class SandboxServer(StopsOnExit):
     """A sandbox app served in a background thread.
 
     Made by :func:`start_sandbox`. Use it as a context manager, or call
@@ -181,17 +180,6 @@ class SandboxServer:
     def shutdown(self) -> None:
         """Stop serving and free the port."""
         self._server.shutdown()
-
-    def __enter__(self) -> SandboxServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.shutdown()
 
 
 def start_sandbox(port: int = 0, **create_app_kwargs: Any) -> SandboxServer:

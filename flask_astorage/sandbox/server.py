@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from _typeshed.wsgi import WSGIApplication
+    from typing_extensions import Self
 
 #: The only address the servers here listen on.
 LOOPBACK_HOST = "127.0.0.1"
@@ -75,7 +76,25 @@ def make_loopback_server(app: WSGIApplication, port: int = 0) -> BaseWSGIServer:
     )
 
 
-class RunningServer:
+class StopsOnExit:
+    """Makes a server with a ``shutdown`` method a context manager."""
+
+    def shutdown(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+
+class RunningServer(StopsOnExit):
     """A WSGI app served on a loopback port by a background daemon thread.
 
     Use :func:`serve_in_thread` to make one. Usable as a context manager,
@@ -122,17 +141,6 @@ class RunningServer:
             self._server.shutdown()
             self._thread.join()
         self._server.server_close()
-
-    def __enter__(self) -> RunningServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.shutdown()
 
 
 def serve_in_thread(app: WSGIApplication, *, port: int = 0) -> RunningServer:
