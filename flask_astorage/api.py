@@ -12,7 +12,9 @@ import logging
 from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING
 from typing import Any
+from urllib.parse import unquote
 from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import requests
 
@@ -131,7 +133,10 @@ class ApiClient:
         if "://" not in relative:
             relative = relative.lstrip("/")
         url = urljoin(self.base_url, relative)
-        if not url.startswith(self.base_url):
+        # A percent-encoded dot segment ("%2e%2e/") passes urljoin, and a
+        # server that decodes it first would resolve it above the base path.
+        segments = unquote(urlsplit(url).path).split("/")
+        if not url.startswith(self.base_url) or ".." in segments:
             raise ValueError(
                 f"{path!r} is not below 'ASTORAGE_API_BASE_URL' ({self.base_url!r});"
                 " the user's token is only sent there."

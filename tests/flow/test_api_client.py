@@ -100,8 +100,17 @@ def test_each_method_sends_the_bearer_token(
         lambda api, sandbox: f"{sandbox.url}/v1/api/user",
         lambda api, sandbox: f"{api.url}/v2/api/user",
         lambda api, sandbox: f"{api.url}/v1/../admin",
+        lambda api, sandbox: "%2e%2e/admin",
+        lambda api, sandbox: "files/%2E%2E/%2e%2e/admin",
     ],
-    ids=["other-host", "other-port", "other-path", "dot-segments"],
+    ids=[
+        "other-host",
+        "other-port",
+        "other-path",
+        "dot-segments",
+        "encoded-dots",
+        "encoded-dots-inside",
+    ],
 )
 def test_a_url_outside_the_api_base_url_is_refused_unsent(
     url: Callable[[RecordingApi, SandboxServer], str],
