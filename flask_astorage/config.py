@@ -69,7 +69,7 @@ class Settings:
     use_pkce: bool
     timeout: float
     token_store: Any
-    public_key: str | None
+    public_key: RSAKey | None
 
     def __repr__(self) -> str:
         # Settings turn up in tracebacks and debuggers; keep the secret out.
@@ -243,7 +243,7 @@ def _login_redirect(config: dict[str, Any]) -> str:
     return value
 
 
-def _public_key(config: dict[str, Any]) -> str | None:
+def _public_key(config: dict[str, Any]) -> RSAKey | None:
     value = config["ASTORAGE_PUBLIC_KEY"]
     if value is None or value == "":
         return None
@@ -253,13 +253,12 @@ def _public_key(config: dict[str, Any]) -> str | None:
             " ('-----BEGIN PUBLIC KEY-----...'), or None."
         )
 
-    # Loaded once here, so that a bad key fails at init_app and not at
-    # every read of ``astorage.user_id``.
+    # Loaded once here, so that a bad key fails at init_app, and no read of
+    # ``astorage.user_id`` parses the PEM again.
     try:
-        RSAKey.import_key(value)
+        return RSAKey.import_key(value)
     except (ValueError, JoseError) as err:
         raise ConfigurationError(
             "'ASTORAGE_PUBLIC_KEY' does not load as an RSA public key. Copy the"
             " provider's PEM key again, with its BEGIN and END lines."
         ) from err
-    return value

@@ -202,17 +202,19 @@ class Token:
         )
 
 
-def read_claims(access_token: str, public_key_pem: str | None = None) -> dict[str, Any]:
+def read_claims(
+    access_token: str, public_key: RSAKey | str | None = None
+) -> dict[str, Any]:
     """Read the claims of an access token, verifying them when a key is given.
 
     :param access_token: The provider's RS256 JWT.
-    :param public_key_pem: The provider's public key, PEM encoded.  With it,
+    :param public_key: The provider's public key, loaded or as PEM.  With it,
         the signature, ``exp``, ``nbf`` and ``iat`` are checked, allowing
         :data:`CLAIMS_LEEWAY` seconds of clock difference.
     :raises joserfc.errors.JoseError: The token is not a JWT, or fails the
         check.
     """
-    if public_key_pem is None:
+    if public_key is None:
         try:
             payload = jws.extract_compact(access_token.encode("ascii")).payload
             claims = json.loads(payload)
@@ -222,8 +224,9 @@ def read_claims(access_token: str, public_key_pem: str | None = None) -> dict[st
             raise JoseError("The access token's payload is not a JSON object.")
         return claims
 
-    key = RSAKey.import_key(public_key_pem)
-    decoded = jwt.decode(access_token, key, algorithms=["RS256"])
+    if isinstance(public_key, str):
+        public_key = RSAKey.import_key(public_key)
+    decoded = jwt.decode(access_token, public_key, algorithms=["RS256"])
     registry = jwt.JWTClaimsRegistry(leeway=CLAIMS_LEEWAY)
     registry.validate(decoded.claims)
     return dict(decoded.claims)
