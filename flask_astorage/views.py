@@ -200,10 +200,9 @@ def _repeated_callback(state_value: str, refusal: StateError) -> Response:
     anything else is refused, and the code is never sent a second time.
     """
     completed, next_url = login_state.completed_next(state_value)
-    if (
-        completed
-        and extension_state().keeper.load(current_login_id() or "") is not None
-    ):
+    login_id = current_login_id()
+    logged_in = login_id is not None and extension_state().keeper.load(login_id)
+    if completed and logged_in:
         return redirect(next_url or extension_state().settings.login_redirect)
     raise refusal
 

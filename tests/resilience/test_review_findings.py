@@ -138,15 +138,12 @@ STREAMED_BODIES: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize("body_kind", STREAMED_BODIES)
-def test_a_streamed_body_refused_401_is_not_sent_again_empty(
-    canned_app: Flask,
-    canned: CannedProvider,
-    canned_astorage: AStorage,
-    body_kind: str,
-) -> None:
-    # Before the fix the PUT was retried after the refresh with the stream
-    # already read, and the API stored an empty upload with a 200.
+@pytest.fixture
+def bodies_refused_once(canned_app: Flask, canned: CannedProvider) -> list[bytes]:
+    """A valid login whose API refuses the first call with 401, then accepts.
+
+    Returns the bodies the API received, in order.
+    """
     store_login(canned_app, expires_at=time.time() + 3600)
     canned.token_answers.append(
         token_answer(access_token="access-new", expires_in=3600)
@@ -154,6 +151,19 @@ def test_a_streamed_body_refused_401_is_not_sent_again_empty(
     canned.api_statuses.extend([401, 200])
     bodies: list[bytes] = []
     canned.api_hook = lambda: bodies.append(request.get_data())
+    return bodies
+
+
+@pytest.mark.parametrize("body_kind", STREAMED_BODIES)
+def test_a_streamed_body_refused_401_is_not_sent_again_empty(
+    canned_app: Flask,
+    canned_astorage: AStorage,
+    bodies_refused_once: list[bytes],
+    body_kind: str,
+) -> None:
+    # Before the fix the PUT was retried after the refresh with the stream
+    # already read, and the API stored an empty upload with a 200.
+    bodies = bodies_refused_once
 
     with as_the_user(canned_app):
         response = canned_astorage.api.put(
@@ -166,15 +176,9 @@ def test_a_streamed_body_refused_401_is_not_sent_again_empty(
 
 
 def test_a_body_that_can_be_read_twice_is_still_retried(
-    canned_app: Flask, canned: CannedProvider, canned_astorage: AStorage
+    canned_app: Flask, canned_astorage: AStorage, bodies_refused_once: list[bytes]
 ) -> None:
-    store_login(canned_app, expires_at=time.time() + 3600)
-    canned.token_answers.append(
-        token_answer(access_token="access-new", expires_in=3600)
-    )
-    canned.api_statuses.extend([401, 200])
-    bodies: list[bytes] = []
-    canned.api_hook = lambda: bodies.append(request.get_data())
+    bodies = bodies_refused_once
 
     with as_the_user(canned_app):
         response = canned_astorage.api.put(

@@ -126,21 +126,24 @@ def test_user_ids_are_stable_and_start_at_one(provider: Provider) -> None:
     assert [user_id(alice), user_id(bob), user_id(alice_again)] == ["1", "2", "1"]
 
 
-def test_form_can_be_posted_directly(sandbox: SandboxServer) -> None:
-    answer = requests.post(
+def _post_form(sandbox: SandboxServer, **fields: str) -> requests.Response:
+    """Post the consent form directly, for the sandbox's own client."""
+    return requests.post(
         f"{sandbox.url}/oauth/authorize",
         data={
             "client_id": sandbox.client_id,
             "redirect_uri": sandbox.redirect_uri,
             "response_type": "code",
-            "scope": "",
-            "state": "direct",
-            "username": "carol",
             "decision": "approve",
+            **fields,
         },
         allow_redirects=False,
         timeout=REQUEST_TIMEOUT,
     )
+
+
+def test_form_can_be_posted_directly(sandbox: SandboxServer) -> None:
+    answer = _post_form(sandbox, scope="", state="direct", username="carol")
 
     assert answer.status_code == 302
     assert callback_params(answer.headers["Location"])["state"] == "direct"
@@ -149,19 +152,7 @@ def test_form_can_be_posted_directly(sandbox: SandboxServer) -> None:
 def test_approve_without_a_user_name_shows_the_form_again(
     sandbox: SandboxServer,
 ) -> None:
-    answer = requests.post(
-        f"{sandbox.url}/oauth/authorize",
-        data={
-            "client_id": sandbox.client_id,
-            "redirect_uri": sandbox.redirect_uri,
-            "response_type": "code",
-            "state": "kept",
-            "username": "   ",
-            "decision": "approve",
-        },
-        allow_redirects=False,
-        timeout=REQUEST_TIMEOUT,
-    )
+    answer = _post_form(sandbox, state="kept", username="   ")
 
     assert answer.status_code == 400
     assert "Enter a user name" in answer.text
